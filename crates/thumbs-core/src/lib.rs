@@ -1,0 +1,1 @@
+//! thumbs-core (being written)

@@ -1,0 +1,1 @@
+//! thumbs-resize (being written)

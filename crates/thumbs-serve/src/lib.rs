@@ -1,0 +1,1 @@
+//! thumbs-serve (being written)

@@ -1,0 +1,1 @@
+//! thumbs-store (being written)

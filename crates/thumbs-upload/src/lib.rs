@@ -1,0 +1,1 @@
+//! thumbs-upload (being written)
