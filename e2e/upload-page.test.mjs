@@ -93,22 +93,25 @@ function startThumbsLocal() {
 }
 
 /**
- * thumbs-local's start-up lines on stdout: the page/API URL on 127.0.0.1 and the API key for
- * writes. Tolerant of wording; the URL of the page (the API root) is the first http URL that is
- * not the embedded S3 endpoint.
+ * thumbs-local's start-up banner on stdout (crates/thumbs-local/src/stack.rs, print_banner):
+ *   upload page   http://127.0.0.1:PORT/
+ *   API           http://127.0.0.1:PORT  (also under http://127.0.0.1:PORT/Prod/)
+ *   embedded S3   http://127.0.0.1:PORT2  bucket ...
+ *   API key       KEY  (x-api-key for writes; ...)      <- only when the template requires one
+ *   try: ...
+ * Returns {url, apiKey} once the banner is complete, else null.
  */
 export function parseBanner(text) {
-  const lines = text.split('\n');
-  let url = null, apiKey = null;
-  for (const line of lines) {
-    const k = line.match(/api[ _-]?key\b[^:=]*[:=]\s*([A-Za-z0-9._~+\/=-]{8,})/i);
-    if (k && !apiKey) apiKey = k[1];
-    const u = line.match(/https?:\/\/(?:127\.0\.0\.1|localhost):\d+[^\s'"]*/);
-    if (u && !url && !/\bs3\b|storage|bucket/i.test(line)) url = u[0];
+  let url = null, apiKey = null, complete = false;
+  for (const line of text.split('\n')) {
+    const page = line.match(/upload page\s+(https?:\/\/\S+)/i);
+    if (page && !url) url = page[1];
+    const key = line.match(/^\s*API key\s+(\S+)/i);
+    if (key && !apiKey) apiKey = key[1];
+    if (/^\s*try:|Ctrl-C/.test(line)) complete = true;
   }
-  if (!url || !apiKey) return null;
-  if (!url.endsWith('/')) url += '/';
-  return { url, apiKey };
+  if (!url || !(apiKey || complete)) return null;
+  return { url: url.endsWith('/') ? url : url + '/', apiKey: apiKey || '' };
 }
 
 // ------------------------------------------------------------------------------ helpers
@@ -219,7 +222,8 @@ test('the page loads at / with everything inline', async () => {
   assert.deepEqual(requests.map((r) => r.url), [stack.url]);
 });
 
-test('without the API key an upload is refused with the server\'s message', async () => {
+test('without the API key an upload is refused with the server\'s message', async (t) => {
+  if (!stack.apiKey) return t.skip('this stack requires no API key');
   const answer = await serverAnswer(fixture('coffee.jpg'), { 'content-type': 'image/jpeg' });
   assert.ok(answer.status === 403 || answer.status === 401, `stack does not require a key: ${answer.status}`);
   await page.locator('#file-input').setInputFiles({ name: 'no-key.jpg', mimeType: 'image/jpeg', buffer: fixture('coffee.jpg') });
@@ -380,6 +384,24 @@ test('delete removes the image from the gallery and from the server', async () =
   assert.equal((await fetch(new URL(`images/${id}/256.jpg`, stack.url))).status, 404);
   const stored = await page.evaluate(() => Object.entries(localStorage).filter(([k]) => k.endsWith(':gallery')).map(([, v]) => v).join());
   assert.ok(!stored.includes(id), 'deleted image still remembered');
+});
+
+test('under an API Gateway stage prefix (/Prod and /Prod/) every URL stays inside the stage', async () => {
+  for (const path of ['Prod', 'Prod/']) {
+    const res = await page.goto(stack.url + path);
+    assert.equal(res.status(), 200, `GET /${path}`);
+    assert.equal(await page.locator('#api-base').textContent(), stack.url + 'Prod/');
+  }
+  // The key and the gallery are kept per stage: this one starts empty.
+  assert.equal(await page.locator('#api-key').inputValue(), '');
+  assert.equal(await page.locator('#gallery li.card').count(), 0);
+  await page.locator('#api-key').fill(stack.apiKey);
+  const before = requests.length;
+  await page.locator('#file-input').setInputFiles({ name: 'rocket.jpg', mimeType: 'image/jpeg', buffer: fixture('rocket.jpg') });
+  const shot = await assertThumbnailRendered('rocket.jpg', await displayedSize(fixture('rocket.jpg'), 'image/jpeg'));
+  assert.ok(shot.currentSrc.startsWith(stack.url + 'Prod/images/'), shot.currentSrc);
+  const api = requests.slice(before).filter((r) => r.url.startsWith(stack.url));
+  assert.ok(api.length > 0 && api.every((r) => r.url.startsWith(stack.url + 'Prod/')), JSON.stringify(api));
 });
 
 test('nothing ran that should not have', () => {
