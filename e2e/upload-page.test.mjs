@@ -64,6 +64,8 @@ function startThumbsLocal() {
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Never leave it running, whatever happens to this process.
+  process.once('exit', () => { if (child.exitCode === null) child.kill('SIGKILL'); });
   let out = '', err = '';
   child.stderr.on('data', (d) => { err += d; if (process.env.THUMBS_E2E_VERBOSE) process.stderr.write(d); });
   const stop = async () => {
