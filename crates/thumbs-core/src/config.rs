@@ -1,0 +1,171 @@
+//! Service configuration, read once at start-up from the environment (STYLE.md: nothing reads
+//! env vars later). A variable that is set but invalid is an error naming the variable, never
+//! a silent fallback to the default: a typo in a deployment should stop it, not hide.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, SizeList};
+pub use crate::limits::Limits;
+
+/// A thumbnail's bounding box: the thumbnail fits inside `N×N` pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ThumbnailSize(u32);
+
+impl ThumbnailSize {
+    /// Largest size accepted: the JPEG format itself stops at 65535.
+    pub const MAX: u32 = 8192;
+
+    /// `None` for 0 or more than [`ThumbnailSize::MAX`].
+    pub fn new(n: u32) -> Option<ThumbnailSize> {
+        (1..=Self::MAX).contains(&n).then_some(ThumbnailSize(n))
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for ThumbnailSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for ThumbnailSize {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let n: u32 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?} is not a whole number"))?;
+        ThumbnailSize::new(n)
+            .ok_or_else(|| format!("{n} is not between 1 and {}", ThumbnailSize::MAX))
+    }
+}
+
+/// Everything the pipeline and the handlers need to know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Thumbnail sizes, ascending, no duplicates.
+    pub sizes: Vec<ThumbnailSize>,
+    /// JPEG quality 1–100.
+    pub jpeg_quality: u8,
+    pub limits: Limits,
+    /// Largest body a direct `POST /images` accepts: Lambda's 6 MB synchronous payload after
+    /// base64's 4/3 inflation (DESIGN.md, platform rule 4).
+    pub max_upload_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            sizes: [128, 256, 512].into_iter().map(ThumbnailSize).collect(),
+            jpeg_quality: 80,
+            limits: Limits::default(),
+            max_upload_bytes: 4_400_000,
+        }
+    }
+}
+
+/// A variable that is set but unusable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {variable}={value:?}: {reason}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+impl Config {
+    /// Read THUMB_SIZES, JPEG_QUALITY, MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES and
+    /// MAX_INPUT_BYTES; unset variables keep their defaults.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`Config::from_env`] with any source of variables (tests, a template's
+    /// environment block).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let mut config = Config::default();
+        if let Some(value) = lookup("THUMB_SIZES") {
+            config.sizes = parse_sizes(&value).map_err(|reason| ConfigError {
+                variable: "THUMB_SIZES",
+                value: value.clone(),
+                reason,
+            })?;
+        }
+        if let Some(q) = parse_number::<u8>(&lookup, "JPEG_QUALITY", 1, 100)? {
+            config.jpeg_quality = q;
+        }
+        if let Some(n) = parse_number::<u64>(&lookup, "MAX_PIXELS", 1, u64::MAX)? {
+            config.limits.max_pixels = n;
+        }
+        if let Some(n) = parse_number::<u32>(&lookup, "MAX_SIDE", 1, 65_535)? {
+            config.limits.max_side = n;
+        }
+        if let Some(n) = parse_number::<usize>(&lookup, "MAX_UPLOAD_BYTES", 1, usize::MAX)? {
+            config.max_upload_bytes = n;
+        }
+        if let Some(n) = parse_number::<usize>(&lookup, "MAX_INPUT_BYTES", 1, usize::MAX)? {
+            config.limits.max_input_bytes = n;
+        }
+        Ok(config)
+    }
+
+    /// The configured size named by `text` (a URL segment such as "256"), if it is one.
+    pub fn size(&self, text: &str) -> Option<ThumbnailSize> {
+        let size: ThumbnailSize = text.parse().ok()?;
+        self.sizes.contains(&size).then_some(size)
+    }
+
+    /// Like [`Config::size`], with the error the API returns (400 naming the allowed sizes).
+    pub fn require_size(&self, text: &str) -> Result<ThumbnailSize, Error> {
+        self.size(text).ok_or_else(|| Error::InvalidSize {
+            given: text.to_owned(),
+            allowed: SizeList(self.sizes.iter().map(|s| s.get()).collect()),
+        })
+    }
+}
+
+/// "128, 256,512" → ascending, deduplicated sizes; empty lists are an error.
+fn parse_sizes(value: &str) -> Result<Vec<ThumbnailSize>, String> {
+    let mut sizes = value
+        .split(',')
+        .map(|part| part.parse::<ThumbnailSize>())
+        .collect::<Result<Vec<_>, _>>()?;
+    if sizes.is_empty() {
+        return Err("expected a comma-separated list such as 128,256,512".into());
+    }
+    sizes.sort_unstable();
+    sizes.dedup();
+    Ok(sizes)
+}
+
+fn parse_number<T>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    min: T,
+    max: T,
+) -> Result<Option<T>, ConfigError>
+where
+    T: FromStr + PartialOrd + fmt::Display + Copy,
+{
+    let Some(value) = lookup(variable) else {
+        return Ok(None);
+    };
+    let error = |reason: String| ConfigError {
+        variable,
+        value: value.clone(),
+        reason,
+    };
+    let n: T = value
+        .trim()
+        .parse()
+        .map_err(|_| error(format!("expected a whole number from {min} to {max}")))?;
+    if n < min || n > max {
+        return Err(error(format!("must be from {min} to {max}")));
+    }
+    Ok(Some(n))
+}
