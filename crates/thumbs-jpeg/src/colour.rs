@@ -1,0 +1,72 @@
+//! Colour conversion to the output pixel formats (T.871 JFIF YCbCr, Adobe Technical Note 5116
+//! for APP14 RGB / CMYK / YCCK), in 16-bit fixed point as libjpeg's jdcolor.c does.
+
+/// `x · 2^16`, rounded.
+const fn fix(x: f64) -> i32 {
+    (x * 65536.0 + 0.5) as i32
+}
+
+const CR_R: i32 = fix(1.402);
+const CB_G: i32 = fix(0.344_136_286);
+const CR_G: i32 = fix(0.714_136_286);
+const CB_B: i32 = fix(1.772);
+const HALF: i32 = 1 << 15;
+
+/// YCbCr → RGB (T.871 section 7), integer: R = Y + 1.402 Cr', G = Y − 0.344 Cb' − 0.714 Cr',
+/// B = Y + 1.772 Cb', with Cb' = Cb − 128.
+#[inline(always)]
+pub(crate) fn ycbcr_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
+    let y = i32::from(y);
+    let cb = i32::from(cb) - 128;
+    let cr = i32::from(cr) - 128;
+    let r = y + ((CR_R * cr + HALF) >> 16);
+    let g = y + ((-CB_G * cb - CR_G * cr + HALF) >> 16);
+    let b = y + ((CB_B * cb + HALF) >> 16);
+    [
+        r.clamp(0, 255) as u8,
+        g.clamp(0, 255) as u8,
+        b.clamp(0, 255) as u8,
+    ]
+}
+
+/// Writes interleaved YCbCr → RGB for one row.
+pub(crate) fn row_ycbcr(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
+    for (((o, &y), &cb), &cr) in out.chunks_exact_mut(3).zip(y).zip(cb).zip(cr) {
+        o.copy_from_slice(&ycbcr_to_rgb(y, cb, cr));
+    }
+}
+
+/// Interleaves `n` planes' rows into `out` unchanged.
+pub(crate) fn row_interleave(rows: &[&[u8]], out: &mut [u8]) {
+    let n = rows.len();
+    for (c, r) in rows.iter().enumerate() {
+        for (o, &v) in out.iter_mut().skip(c).step_by(n).zip(r.iter()) {
+            *o = v;
+        }
+    }
+}
+
+/// YCCK → CMYK as libjpeg does (C = 255 − R, M = 255 − G, Y = 255 − B, K unchanged), then
+/// `invert` flips all four so that 0 means "no ink" (Adobe files store inverted CMYK).
+pub(crate) fn row_ycck(rows: [&[u8]; 4], invert: bool, out: &mut [u8]) {
+    let [y, cb, cr, k] = rows;
+    for ((((o, &y), &cb), &cr), &k) in out.chunks_exact_mut(4).zip(y).zip(cb).zip(cr).zip(k) {
+        let [r, g, b] = ycbcr_to_rgb(y, cb, cr);
+        let cmyk = [255 - r, 255 - g, 255 - b, k];
+        for (o, v) in o.iter_mut().zip(cmyk) {
+            *o = if invert { 255 - v } else { v };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_colours() {
+        assert_eq!(ycbcr_to_rgb(128, 128, 128), [128, 128, 128]);
+        assert_eq!(ycbcr_to_rgb(76, 85, 255), [254, 0, 0]);
+        assert_eq!(ycbcr_to_rgb(255, 128, 128), [255, 255, 255]);
+    }
+}

@@ -1,0 +1,363 @@
+//! Huffman decoding (ITU T.81 Annex C table specification, F.2.2.3 decoding procedure) and the
+//! entropy-coded segment bit reader (F.2.2.5, byte stuffing F.1.2.3, markers B.1.1.2).
+//!
+//! The bit reader keeps a 64-bit, MSB-aligned buffer refilled eight bytes at a time when no 0xFF
+//! byte is in sight. Codes up to `LOOKAHEAD` bits long resolve with one table load; AC tables also
+//! carry a "fast AC" table that decodes run, size and the extended value of short codes at once.
+
+use crate::error::Error;
+
+/// Bits resolved by one lookup.
+pub(crate) const LOOKAHEAD: u32 = 10;
+const LOOKUP_SIZE: usize = 1 << LOOKAHEAD;
+
+/// A decoding table built from a DHT segment (T.81 B.2.4.2, C.2).
+#[derive(Clone)]
+pub(crate) struct HuffTable {
+    /// `(code length << 8) | symbol` for codes of at most LOOKAHEAD bits, else 0.
+    lookup: Box<[u16; LOOKUP_SIZE]>,
+    /// For AC tables: `(value << 16) | (run << 8) | total bits` when code plus magnitude bits fit
+    /// in LOOKAHEAD and the symbol is not EOB/ZRL, else 0.
+    fast_ac: Box<[i32; LOOKUP_SIZE]>,
+    /// Largest code of each length (-1 if none), T.81 F.2.2.3 MAXCODE; index 17 is a sentinel.
+    maxcode: [i32; 18],
+    /// `VALPTR - MINCODE` per length: symbol index = code + valoffset.
+    valoffset: [i32; 17],
+    values: [u8; 256],
+}
+
+impl HuffTable {
+    /// Builds the table from the 16 code-length counts and the symbol values (T.81 C.2).
+    pub(crate) fn new(counts: &[u8; 16], symbols: &[u8]) -> Result<HuffTable, Error> {
+        let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+        if total > 256 || symbols.len() < total {
+            return Err(Error::Format("bad Huffman table"));
+        }
+        let mut values = [0u8; 256];
+        values[..total].copy_from_slice(&symbols[..total]);
+        let mut lookup = Box::new([0u16; LOOKUP_SIZE]);
+        let mut maxcode = [-1i32; 18];
+        let mut valoffset = [0i32; 17];
+        let mut code: u32 = 0;
+        let mut k = 0usize;
+        for len in 1..=16u32 {
+            let n = usize::from(counts[len as usize - 1]);
+            valoffset[len as usize] = k as i32 - code as i32;
+            for _ in 0..n {
+                if len <= LOOKAHEAD {
+                    let shift = LOOKAHEAD - len;
+                    let first = (code << shift) as usize;
+                    let entry = ((len as u16) << 8) | u16::from(values[k]);
+                    for e in &mut lookup[first..first + (1 << shift)] {
+                        *e = entry;
+                    }
+                }
+                code += 1;
+                k += 1;
+            }
+            if n > 0 {
+                maxcode[len as usize] = code as i32 - 1;
+            }
+            // C.2: codes of a length must fit in that many bits (all-ones is reserved).
+            if code > (1 << len) {
+                return Err(Error::Format("bad Huffman table (overfull)"));
+            }
+            code <<= 1;
+        }
+        maxcode[17] = i32::MAX;
+        let mut fast_ac = Box::new([0i32; LOOKUP_SIZE]);
+        for (i, f) in fast_ac.iter_mut().enumerate() {
+            let e = lookup[i];
+            if e == 0 {
+                continue;
+            }
+            let len = u32::from(e >> 8);
+            let rs = (e & 0xFF) as u8;
+            let (run, size) = (u32::from(rs >> 4), u32::from(rs & 15));
+            if size == 0 || len + size > LOOKAHEAD {
+                continue;
+            }
+            let bits = ((i as u32) >> (LOOKAHEAD - len - size)) & ((1 << size) - 1);
+            let v = extend(bits, size);
+            *f = (v << 16) | ((run as i32) << 8) | (len + size) as i32;
+        }
+        Ok(HuffTable {
+            lookup,
+            fast_ac,
+            maxcode,
+            valoffset,
+            values,
+        })
+    }
+}
+
+/// Parses a DHT segment (T.81 B.2.4.2) into the DC (class 0) and AC (class 1) table slots.
+pub(crate) fn parse_dht(
+    mut p: &[u8],
+    dc: &mut [Option<HuffTable>; 4],
+    ac: &mut [Option<HuffTable>; 4],
+) -> Result<(), Error> {
+    while !p.is_empty() {
+        if p.len() < 17 {
+            return Err(Error::Truncated);
+        }
+        let class = p[0] >> 4;
+        let id = usize::from(p[0] & 15);
+        if class > 1 || id > 3 {
+            return Err(Error::Format("bad DHT class or id"));
+        }
+        let mut counts = [0u8; 16];
+        counts.copy_from_slice(&p[1..17]);
+        let total: usize = counts.iter().map(|&c| usize::from(c)).sum();
+        if p.len() < 17 + total {
+            return Err(Error::Truncated);
+        }
+        let t = HuffTable::new(&counts, &p[17..17 + total])?;
+        if class == 0 {
+            dc[id] = Some(t);
+        } else {
+            ac[id] = Some(t);
+        }
+        p = &p[17 + total..];
+    }
+    Ok(())
+}
+
+/// EXTEND (T.81 F.2.2.1, Figure F.12): the `size`-bit magnitude category value to a signed value.
+#[inline(always)]
+pub(crate) fn extend(v: u32, size: u32) -> i32 {
+    if size == 0 {
+        return 0;
+    }
+    let v = v as i32;
+    if v < (1 << (size - 1)) {
+        v - (1 << size) + 1
+    } else {
+        v
+    }
+}
+
+/// Reads an entropy-coded segment. Past a marker or the end of the data it feeds zero bits and
+/// counts them, so a truncated or corrupt stream decodes to something without ever panicking.
+pub(crate) struct BitReader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    /// Valid bits, MSB first.
+    bits: u64,
+    nbits: u32,
+    /// Zero bytes fed since a marker or the end of the data stopped us.
+    padding: u32,
+    stopped: bool,
+}
+
+impl<'a> BitReader<'a> {
+    pub(crate) fn new(data: &'a [u8]) -> BitReader<'a> {
+        BitReader {
+            data,
+            pos: 0,
+            bits: 0,
+            nbits: 0,
+            padding: 0,
+            stopped: false,
+        }
+    }
+
+    /// Tops the buffer up to at least 57 bits.
+    #[inline(always)]
+    pub(crate) fn refill(&mut self) {
+        if self.nbits >= 57 {
+            return;
+        }
+        if let Some(b) = self.data.get(self.pos..self.pos + 8) {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(b);
+            let w = u64::from_be_bytes(a);
+            let x = !w;
+            let has_ff = x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080;
+            if has_ff == 0 {
+                let k = (64 - self.nbits) / 8;
+                self.bits |= (w >> (64 - 8 * k)) << (64 - 8 * k - self.nbits);
+                self.nbits += 8 * k;
+                self.pos += k as usize;
+                return;
+            }
+        }
+        self.refill_slow();
+    }
+
+    #[cold]
+    fn refill_slow(&mut self) {
+        while self.nbits <= 56 {
+            let byte = if self.stopped || self.pos >= self.data.len() {
+                self.stopped = true;
+                self.padding = self.padding.saturating_add(1);
+                0
+            } else {
+                let b = self.data[self.pos];
+                if b == 0xFF {
+                    if self.data.get(self.pos + 1) == Some(&0) {
+                        self.pos += 2;
+                        0xFF
+                    } else {
+                        // A marker (or a lone 0xFF at the end): stop here, T.81 F.1.2.3.
+                        self.stopped = true;
+                        self.padding = self.padding.saturating_add(1);
+                        0
+                    }
+                } else {
+                    self.pos += 1;
+                    b
+                }
+            };
+            self.bits |= u64::from(byte) << (56 - self.nbits);
+            self.nbits += 8;
+        }
+    }
+
+    /// True once bits that came from padding (not from the data) have been consumed: the scan's
+    /// data ran out.
+    #[inline(always)]
+    pub(crate) fn overrun(&self) -> bool {
+        self.padding.saturating_mul(8) > self.nbits
+    }
+
+    /// True if the reader has reached the end of its data (not a restart marker inside it).
+    pub(crate) fn at_end(&self) -> bool {
+        self.pos >= self.data.len()
+    }
+
+    #[inline(always)]
+    fn peek(&self, n: u32) -> u32 {
+        (self.bits >> (64 - n)) as u32
+    }
+
+    #[inline(always)]
+    fn consume(&mut self, n: u32) {
+        // `n <= nbits` holds because callers refill before each symbol (at most 16 + 16 bits).
+        let n = n.min(self.nbits);
+        self.bits = self.bits.checked_shl(n).unwrap_or(0);
+        self.nbits -= n;
+    }
+
+    /// Decodes one Huffman symbol (T.81 F.2.2.3 DECODE). Needs >= 16 buffered bits.
+    #[inline(always)]
+    pub(crate) fn decode(&mut self, t: &HuffTable) -> u8 {
+        let e = t.lookup[self.peek(LOOKAHEAD) as usize];
+        if e != 0 {
+            self.consume(u32::from(e >> 8));
+            return e as u8;
+        }
+        self.decode_slow(t)
+    }
+
+    #[cold]
+    fn decode_slow(&mut self, t: &HuffTable) -> u8 {
+        for len in LOOKAHEAD + 1..=16 {
+            let code = self.peek(len) as i32;
+            if code <= t.maxcode[len as usize] {
+                self.consume(len);
+                let i = (code + t.valoffset[len as usize]) as usize;
+                return t.values[i & 255];
+            }
+        }
+        // No such code: corrupt data. Consume 16 bits and carry on, as libjpeg does.
+        self.consume(16);
+        0
+    }
+
+    /// RECEIVE + EXTEND (T.81 F.2.2.1): `size` bits as a signed coefficient value.
+    #[inline(always)]
+    pub(crate) fn receive_extend(&mut self, size: u32) -> i32 {
+        if size == 0 {
+            return 0;
+        }
+        let size = size.min(16);
+        let v = self.peek(size);
+        self.consume(size);
+        extend(v, size)
+    }
+
+    /// RECEIVE (T.81 F.2.2.4): `n` raw bits.
+    #[inline(always)]
+    pub(crate) fn receive(&mut self, n: u32) -> u32 {
+        if n == 0 {
+            return 0;
+        }
+        let n = n.min(16);
+        let v = self.peek(n);
+        self.consume(n);
+        v
+    }
+
+    /// Decodes an AC symbol with the fast table: `Some((run, value, ))` resolved, or the raw
+    /// run/size symbol via the normal path.
+    #[inline(always)]
+    pub(crate) fn fast_ac(&mut self, t: &HuffTable) -> i32 {
+        let f = t.fast_ac[self.peek(LOOKAHEAD) as usize];
+        if f != 0 {
+            self.consume((f & 0xFF) as u32);
+        }
+        f
+    }
+
+    pub(crate) fn nbits(&self) -> u32 {
+        self.nbits
+    }
+
+    /// Handles a restart marker (T.81 F.2.1.3.1 / E.2.4): drops the padding bits of the interval,
+    /// steps over RSTn (and any garbage or fill before it) and resets the stop state.
+    pub(crate) fn restart(&mut self) {
+        self.bits = 0;
+        self.nbits = 0;
+        self.padding = 0;
+        self.stopped = false;
+        let d = self.data;
+        let mut p = self.pos;
+        loop {
+            while p < d.len() && d[p] != 0xFF {
+                p += 1;
+            }
+            while p < d.len() && d[p] == 0xFF {
+                p += 1;
+            }
+            if p >= d.len() {
+                self.pos = d.len();
+                return;
+            }
+            if (0xD0..=0xD7).contains(&d[p]) {
+                self.pos = p + 1;
+                return;
+            }
+            // 0xFF00 (stuffed data we had not reached) or another marker: keep searching; the
+            // slice ends at the first non-RST marker, so this only happens in corrupt data.
+            p += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extend_matches_t81() {
+        assert_eq!(extend(0, 1), -1);
+        assert_eq!(extend(1, 1), 1);
+        assert_eq!(extend(0b00, 2), -3);
+        assert_eq!(extend(0b11, 2), 3);
+        assert_eq!(extend(0b011, 3), -4);
+    }
+
+    #[test]
+    fn reader_unstuffs_and_stops_at_markers() {
+        let d = [0xAB, 0xFF, 0x00, 0xCD, 0xFF, 0xD9];
+        let mut r = BitReader::new(&d);
+        r.refill();
+        assert_eq!(r.receive(8), 0xAB);
+        assert_eq!(r.receive(8), 0xFF);
+        assert_eq!(r.receive(8), 0xCD);
+        assert!(!r.overrun());
+        assert_eq!(r.receive(8), 0);
+        assert!(r.overrun());
+    }
+}

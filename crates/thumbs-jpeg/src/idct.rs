@@ -1,0 +1,146 @@
+//! Scaled inverse DCT (ITU T.81 A.3.3) producing an N×N block (N = 1, 2, 4, 8) that is exactly
+//! the k×k box average (k = 8/N) of the full 8×8 IDCT, as libjpeg-turbo's jidctred.c does.
+//!
+//! T.81's IDCT is separable and orthonormal:
+//! `f(x,y) = Σ_u Σ_v b(x,u) b(y,v) F(v,u)` with `b(x,u) = C(u)/2 · cos((2x+1)uπ/16)`, C(0) = 1/√2.
+//! Averaging k neighbouring outputs averages the basis: `t(x,u) = 1/k Σ_j b(x·k + j, u)`. Over a
+//! whole block every non-DC basis sums to zero, so N = 1 is the DC alone (`F(0,0)/8`) and the AC
+//! coefficients can go unread; for N = 2 the even AC frequencies vanish too (jidctred's 2×2 uses
+//! only coefficients 0, 1, 3, 5, 7), for N = 4 frequency 4 vanishes.
+
+/// Box-averaged cosine basis for one output size.
+#[derive(Clone)]
+pub(crate) struct Idct {
+    /// Output block side.
+    pub n: usize,
+    /// `t[x][u]`, see the module doc.
+    t: [[f32; 8]; 8],
+}
+
+impl Idct {
+    pub(crate) fn new(n: usize) -> Idct {
+        let k = 8 / n;
+        let mut t = [[0f32; 8]; 8];
+        for (x, row) in t.iter_mut().enumerate().take(n) {
+            for (u, v) in row.iter_mut().enumerate() {
+                let c = if u == 0 {
+                    std::f64::consts::FRAC_1_SQRT_2
+                } else {
+                    1.0
+                };
+                let mut s = 0.0;
+                for j in 0..k {
+                    let px = x * k + j;
+                    s += (((2 * px + 1) * u) as f64 * std::f64::consts::PI / 16.0).cos();
+                }
+                *v = (c / 2.0 * s / k as f64) as f32;
+            }
+        }
+        Idct { n, t }
+    }
+
+    /// Transforms `coef` (dequantised, natural order: `coef[v*8 + u]`; for N = 1 only `coef[0]`
+    /// is read) into `out[y*stride + x]`, level-shifted by +128 and clamped (T.81 A.3.1).
+    #[inline]
+    pub(crate) fn transform(&self, coef: &[f32], out: &mut [u8], stride: usize) {
+        let n = self.n;
+        if n == 1 {
+            out[0] = clamp(coef[0] / 8.0);
+            return;
+        }
+        // Rows: tmp[v][x] = Σ_u t[x][u] · F[v][u]; all-zero rows (most of them) are skipped.
+        let mut tmp = [0f32; 64];
+        let mut rows = [0usize; 8];
+        let mut nrows = 0;
+        for v in 0..8 {
+            let row = &coef[v * 8..v * 8 + 8];
+            if row.iter().all(|&c| c == 0.0) {
+                continue;
+            }
+            rows[nrows] = v;
+            nrows += 1;
+            for x in 0..n {
+                let tx = &self.t[x];
+                let mut s = 0f32;
+                for u in 0..8 {
+                    s += tx[u] * row[u];
+                }
+                tmp[v * 8 + x] = s;
+            }
+        }
+        // Columns: out[y][x] = Σ_v t[y][v] · tmp[v][x]
+        for y in 0..n {
+            let ty = &self.t[y];
+            let o = &mut out[y * stride..y * stride + n];
+            for (x, px) in o.iter_mut().enumerate() {
+                let mut s = 0f32;
+                for &v in &rows[..nrows] {
+                    s += ty[v] * tmp[v * 8 + x];
+                }
+                *px = clamp(s);
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn clamp(v: f32) -> u8 {
+    // `as` saturates (and maps NaN to 0), so corrupt coefficients cannot panic here.
+    ((v + 128.5) as i32).clamp(0, 255) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The 8-point transform of a block's forward DCT gives the block back (orthonormality), and
+    /// the N-point transform of the same coefficients is the k×k box average.
+    #[test]
+    fn scaled_idct_is_the_box_average() {
+        let mut px = [0f32; 64];
+        for y in 0..8 {
+            for x in 0..8 {
+                px[y * 8 + x] = (x * 9 + y * 5) as f32 - 60.0;
+            }
+        }
+        // forward DCT, T.81 A.3.3
+        let mut f = [0f32; 64];
+        for v in 0..8 {
+            for u in 0..8 {
+                let cu = if u == 0 { 0.5f32.sqrt() } else { 1.0 };
+                let cv = if v == 0 { 0.5f32.sqrt() } else { 1.0 };
+                let mut s = 0.0;
+                for y in 0..8 {
+                    for x in 0..8 {
+                        s += px[y * 8 + x]
+                            * (((2 * x + 1) * u) as f32 * std::f32::consts::PI / 16.0).cos()
+                            * (((2 * y + 1) * v) as f32 * std::f32::consts::PI / 16.0).cos();
+                    }
+                }
+                f[v * 8 + u] = 0.25 * cu * cv * s;
+            }
+        }
+        let mut out = [0u8; 64];
+        Idct::new(8).transform(&f, &mut out, 8);
+        for i in 0..64 {
+            assert!((f32::from(out[i]) - (px[i] + 128.0)).abs() <= 1.0);
+        }
+        for n in [1usize, 2, 4] {
+            let k = 8 / n;
+            let mut o = [0u8; 16];
+            Idct::new(n).transform(&f, &mut o, n);
+            for y in 0..n {
+                for x in 0..n {
+                    let mut avg = 0.0;
+                    for yy in 0..k {
+                        for xx in 0..k {
+                            avg += px[(y * k + yy) * 8 + x * k + xx];
+                        }
+                    }
+                    avg = avg / (k * k) as f32 + 128.0;
+                    assert!((f32::from(o[y * n + x]) - avg).abs() <= 1.0, "n={n}");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! Progressive DCT decoding (ITU T.81 Annex G) into a coefficient store that keeps only what the
+//! chosen scale needs, and the plan of which scans can be skipped without decoding them.
+//!
+//! Per block the store keeps the top-left N×N coefficients (N = 1 at 1/8: the DC alone) plus, when
+//! any AC scan is decoded, a 64-bit "nonzero so far" mask: successive-approximation refinement
+//! (G.1.2.3) must know which coefficients of the band are already nonzero, even those we drop.
+
+use crate::decoder::{BlockDecoder, Comp, ZIGZAG};
+use crate::huffman::{BitReader, HuffTable};
+use crate::markers::Scan;
+
+/// `kidx[k]`: where zigzag coefficient `k` lives in a kept block, or 255 if it is dropped. At
+/// N = 1 only the DC is kept; otherwise all 64, in natural order (the box-averaging IDCT needs
+/// the odd high frequencies, idct.rs).
+pub(crate) fn kept_index(n: usize) -> [u8; 64] {
+    let mut kidx = [255u8; 64];
+    for (k, slot) in kidx.iter_mut().enumerate() {
+        if n > 1 || k == 0 {
+            *slot = ZIGZAG[k];
+        }
+    }
+    kidx
+}
+
+/// Which scans to decode. An AC scan whose band starts above the highest zigzag index we keep
+/// contributes nothing to the output and is skipped (found by searching for the next marker, not
+/// decoded) — unless a refinement scan we do decode overlaps its band: that refinement needs the
+/// nonzero history (G.1.2.3), so the earlier scan must be decoded too. Iterated to a fixed point.
+pub(crate) fn plan_scans(scans: &[Scan], kidx: &[u8; 64]) -> Vec<bool> {
+    let max_kept = (0..64).rev().find(|&k| kidx[k] != 255).unwrap_or(0) as u8;
+    let mut decode: Vec<bool> = scans
+        .iter()
+        .map(|s| s.ss == 0 || s.ss <= max_kept)
+        .collect();
+    loop {
+        let mut changed = false;
+        for (i, s) in scans.iter().enumerate() {
+            if !decode[i] || s.ss == 0 || s.ah == 0 {
+                continue;
+            }
+            for (j, t) in scans[..i].iter().enumerate() {
+                let same_comp =
+                    t.comps.first().map(|c| c.index) == s.comps.first().map(|c| c.index);
+                if !decode[j] && t.ss != 0 && same_comp && t.ss <= s.se && s.ss <= t.se {
+                    decode[j] = true;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            return decode;
+        }
+    }
+}
+
+/// DC first scan (G.1.2.1): DIFF decoded as in sequential mode, stored shifted left by Al.
+pub(crate) struct DcFirst<'t> {
+    pub index: [usize; 4],
+    pub dc: [&'t HuffTable; 4],
+    pub al: u32,
+    pub nn: usize,
+}
+
+impl BlockDecoder for DcFirst<'_> {
+    #[inline]
+    fn block(&mut self, r: &mut BitReader, comps: &mut [Comp], sc: usize, bx: usize, by: usize) {
+        let c = &mut comps[self.index[sc]];
+        r.refill();
+        let s = u32::from(r.decode(self.dc[sc]));
+        let diff = r.receive_extend(s);
+        c.dc_pred = c.dc_pred.wrapping_add(diff);
+        let b = by * c.pbw + bx;
+        c.coefs[b * self.nn] = c.dc_pred.wrapping_shl(self.al) as i16;
+    }
+
+    fn restart(&mut self, comps: &mut [Comp]) {
+        for c in comps {
+            c.dc_pred = 0;
+        }
+    }
+}
+
+/// DC refinement scan (G.1.2.1): one raw bit per block, the next bit of the DC value.
+pub(crate) struct DcRefine {
+    pub index: [usize; 4],
+    pub al: u32,
+    pub nn: usize,
+}
+
+impl BlockDecoder for DcRefine {
+    #[inline]
+    fn block(&mut self, r: &mut BitReader, comps: &mut [Comp], sc: usize, bx: usize, by: usize) {
+        let c = &mut comps[self.index[sc]];
+        if r.nbits() < 1 {
+            r.refill();
+        }
+        if r.receive(1) != 0 {
+            let b = by * c.pbw + bx;
+            c.coefs[b * self.nn] |= (1i32 << self.al) as i16;
+        }
+    }
+
+    fn restart(&mut self, _: &mut [Comp]) {}
+}
+
+/// AC first scan (G.1.2.2): run/size symbols with end-of-band runs (EOBRUN) across blocks.
+pub(crate) struct AcFirst<'t> {
+    pub index: usize,
+    pub ac: &'t HuffTable,
+    pub ss: usize,
+    pub se: usize,
+    pub al: u32,
+    pub eobrun: u32,
+    pub kidx: [u8; 64],
+    pub nn: usize,
+}
+
+impl BlockDecoder for AcFirst<'_> {
+    fn block(&mut self, r: &mut BitReader, comps: &mut [Comp], _: usize, bx: usize, by: usize) {
+        if self.eobrun > 0 {
+            self.eobrun -= 1;
+            return;
+        }
+        let c = &mut comps[self.index];
+        let b = by * c.pbw + bx;
+        let mut mask = c.masks[b];
+        let coefs = &mut c.coefs[b * self.nn..(b + 1) * self.nn];
+        let mut k = self.ss;
+        while k <= self.se {
+            if r.nbits() < 32 {
+                r.refill();
+            }
+            let rs = r.decode(self.ac);
+            let (run, s) = (u32::from(rs >> 4), u32::from(rs & 15));
+            if s == 0 {
+                if run < 15 {
+                    // EOBn (G.1.2.2, Table G.1): this block ends and 2^n - 1 + bits more are empty.
+                    self.eobrun = (1 << run) - 1;
+                    if run > 0 {
+                        self.eobrun += r.receive(run);
+                    }
+                    break;
+                }
+                k += 16; // ZRL
+                continue;
+            }
+            k += run as usize;
+            if k > self.se {
+                break; // corrupt: a run past the band
+            }
+            let v = r.receive_extend(s);
+            mask |= 1 << k;
+            let ki = self.kidx[k];
+            if ki != 255 {
+                coefs[usize::from(ki)] = v.wrapping_shl(self.al) as i16;
+            }
+            k += 1;
+        }
+        c.masks[b] = mask;
+    }
+
+    fn restart(&mut self, _: &mut [Comp]) {
+        self.eobrun = 0;
+    }
+}
+
+/// AC refinement scan (G.1.2.3): one correction bit for every already-nonzero coefficient the
+/// decoder passes, and newly nonzero coefficients of magnitude 1 << Al. A port of the procedure
+/// in libjpeg's jdphuff.c decode_mcu_AC_refine, on the mask + kept-coefficient store.
+pub(crate) struct AcRefine<'t> {
+    pub index: usize,
+    pub ac: &'t HuffTable,
+    pub ss: usize,
+    pub se: usize,
+    pub al: u32,
+    pub eobrun: u32,
+    pub kidx: [u8; 64],
+    pub nn: usize,
+}
+
+impl AcRefine<'_> {
+    #[inline(always)]
+    fn correct(&self, r: &mut BitReader, coefs: &mut [i16], k: usize) {
+        if r.nbits() < 1 {
+            r.refill();
+        }
+        if r.receive(1) != 0 {
+            let ki = self.kidx[k];
+            if ki != 255 {
+                let p1 = (1i32 << self.al) as i16;
+                let cf = &mut coefs[usize::from(ki)];
+                if *cf & p1 == 0 {
+                    *cf = if *cf >= 0 {
+                        cf.wrapping_add(p1)
+                    } else {
+                        cf.wrapping_sub(p1)
+                    };
+                }
+            }
+        }
+    }
+}
+
+impl BlockDecoder for AcRefine<'_> {
+    fn block(&mut self, r: &mut BitReader, comps: &mut [Comp], _: usize, bx: usize, by: usize) {
+        let c = &mut comps[self.index];
+        let b = by * c.pbw + bx;
+        let mut mask = c.masks[b];
+        let coefs = &mut c.coefs[b * self.nn..(b + 1) * self.nn];
+        let p1 = (1i32 << self.al) as i16;
+        let mut k = self.ss;
+        if self.eobrun == 0 {
+            while k <= self.se {
+                if r.nbits() < 32 {
+                    r.refill();
+                }
+                let rs = r.decode(self.ac);
+                let (mut run, s) = (u32::from(rs >> 4), rs & 15);
+                let mut newval = 0i16;
+                if s != 0 {
+                    // s must be 1 here; the sign is one raw bit.
+                    newval = if r.receive(1) != 0 {
+                        p1
+                    } else {
+                        p1.wrapping_neg()
+                    };
+                } else if run != 15 {
+                    self.eobrun = 1 << run;
+                    if run > 0 {
+                        self.eobrun += r.receive(run);
+                    }
+                    break;
+                }
+                // Skip `run` zero-history coefficients, correcting nonzero ones on the way.
+                while k <= self.se {
+                    if mask & (1 << k) != 0 {
+                        self.correct(r, coefs, k);
+                    } else {
+                        if run == 0 {
+                            break;
+                        }
+                        run -= 1;
+                    }
+                    k += 1;
+                }
+                if newval != 0 && k <= self.se {
+                    mask |= 1 << k;
+                    let ki = self.kidx[k];
+                    if ki != 255 {
+                        coefs[usize::from(ki)] = newval;
+                    }
+                }
+                k += 1;
+            }
+        }
+        if self.eobrun > 0 {
+            // Within an end-of-band run: only correction bits for the nonzero history remain.
+            while k <= self.se {
+                if mask & (1 << k) != 0 {
+                    self.correct(r, coefs, k);
+                }
+                k += 1;
+            }
+            self.eobrun -= 1;
+        }
+        c.masks[b] = mask;
+    }
+
+    fn restart(&mut self, _: &mut [Comp]) {
+        self.eobrun = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::markers::ScanComponent;
+
+    fn scan(comp: usize, ss: u8, se: u8, ah: u8) -> Scan {
+        Scan {
+            comps: vec![ScanComponent {
+                index: comp,
+                td: 0,
+                ta: 0,
+            }],
+            ss,
+            se,
+            ah,
+            al: 0,
+            data: 0..0,
+        }
+    }
+
+    #[test]
+    fn kept_indices() {
+        assert_eq!(kept_index(1)[0], 0);
+        assert!(kept_index(1)[1..].iter().all(|&k| k == 255));
+        assert_eq!(kept_index(2)[63], 63);
+        assert_eq!(kept_index(4)[2], 8);
+    }
+
+    #[test]
+    fn a_band_is_skipped_only_when_no_decoded_refinement_needs_it() {
+        let scans = vec![
+            scan(0, 1, 5, 0),
+            scan(0, 6, 63, 0),
+            scan(0, 1, 63, 2),
+            scan(1, 6, 63, 0),
+        ];
+        let mut kidx = [255u8; 64];
+        kidx[..5].copy_from_slice(&[0, 1, 8, 16, 9]);
+        assert_eq!(plan_scans(&scans, &kidx), vec![true, true, true, false]);
+        assert_eq!(plan_scans(&scans, &kept_index(1)), vec![false; 4]);
+        assert_eq!(plan_scans(&scans, &kept_index(4)), vec![true; 4]);
+    }
+}
