@@ -1,6 +1,6 @@
 """Check the SAM-transformed template against what thumbs needs (DESIGN.md, issue 4).
 
-Usage: python check_template.py TRANSFORMED.json
+Usage: python check_template.py TEMPLATE.yaml TRANSFORMED.json
 
 cfn-lint says whether CloudFormation will accept the template; this says whether
 the deployed thing will be thumbs: the routes and which need the API key, binary
@@ -55,9 +55,55 @@ def text_of(node) -> str:
     return json.dumps(node)
 
 
-def main() -> int:
-    resources = json.load(open(sys.argv[1], encoding="utf-8"))["Resources"]
+def cors_preflight_problems(source_api: dict, body: dict) -> list:
+    """Preflights must survive BinaryMediaTypes */* and say what `Cors` says.
+
+    A mock OPTIONS integration behind */* answers 500 ("Unable to transform
+    request") unless contentHandling is CONVERT_TO_TEXT, which SAM's `Cors`
+    cannot set, so template.yaml writes the OPTIONS methods in DefinitionBody.
+    """
     problems = []
+    cors = source_api.get("Cors") or {}
+    want = {
+        f"method.response.header.Access-Control-Allow-{k[5:]}": cors[k]
+        for k in ("AllowOrigin", "AllowMethods", "AllowHeaders")
+        if k in cors
+    }
+    if "MaxAge" in cors:
+        want["method.response.header.Access-Control-Max-Age"] = cors["MaxAge"]
+    for path, methods in body.get("paths", {}).items():
+        if not (set(methods) - {"options"}):
+            continue
+        preflight = methods.get("options")
+        if preflight is None:
+            if cors:
+                problems.append(f"{path}: no OPTIONS preflight although the API declares Cors")
+            continue
+        integration = preflight.get("x-amazon-apigateway-integration", {})
+        if integration.get("type") != "mock":
+            continue
+        if integration.get("contentHandling") != "CONVERT_TO_TEXT":
+            problems.append(f"OPTIONS {path}: mock integration without contentHandling CONVERT_TO_TEXT answers 500 behind binary */*")
+        got = integration.get("responses", {}).get("default", {}).get("responseParameters", {})
+        for header, value in want.items():
+            if got.get(header) != value:
+                problems.append(f"OPTIONS {path}: {header.rsplit('.', 1)[1]} is {got.get(header)!r}, Cors says {value!r}")
+    uses_key = any("api_key" in str(op.get("security")) for ms in body.get("paths", {}).values() for op in ms.values())
+    if uses_key and "api_key" not in body.get("securityDefinitions", {}):
+        problems.append("routes require api_key but securityDefinitions has no api_key (MergeDefinitions does not add it)")
+    return problems
+
+
+def main() -> int:
+    from samtranslator.yaml_helper import yaml_parse
+
+    source = yaml_parse(open(sys.argv[1], encoding="utf-8").read())
+    resources = json.load(open(sys.argv[2], encoding="utf-8"))["Resources"]
+    problems = []
+    problems += cors_preflight_problems(
+        source["Resources"].get("ThumbsApi", {}).get("Properties", {}),
+        resources.get("ThumbsApi", {}).get("Properties", {}).get("Body", {}),
+    )
 
     api = resources.get("ThumbsApi", {}).get("Properties", {}).get("Body", {})
     binary = api.get("x-amazon-apigateway-binary-media-types", [])
