@@ -1,0 +1,119 @@
+//! The object layout of the one private bucket (DESIGN.md, "Storage layout").
+//!
+//! ```text
+//! originals/{id}                   the uploaded bytes, Content-Type from sniffing
+//! thumbnails/{id}/{size}.jpg       one per configured size
+//! thumbnails/{id}/manifest.json    written LAST: the "ready" marker (Manifest)
+//! thumbnails/{id}/error.json       written on a permanent failure (Failure)
+//! ```
+//! The resize trigger filters on `originals/` only, so writing thumbnails never re-triggers it.
+
+use serde::{Deserialize, Serialize};
+use thumbs_core::config::ThumbnailSize;
+use thumbs_core::id::ImageId;
+
+/// Prefix of uploaded originals (the resize trigger's filter).
+pub const ORIGINALS_PREFIX: &str = "originals/";
+/// Prefix of everything derived from an original.
+pub const THUMBNAILS_PREFIX: &str = "thumbnails/";
+
+/// `originals/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginalKey(String);
+
+impl OriginalKey {
+    pub fn new(id: &ImageId) -> OriginalKey {
+        OriginalKey(format!("{ORIGINALS_PREFIX}{id}"))
+    }
+
+    /// The image id of an `originals/{id}` key, or `None` for keys outside the layout
+    /// (other prefixes, names that are not ids, nested paths).
+    pub fn parse_id(key: &str) -> Option<ImageId> {
+        let rest = key.strip_prefix(ORIGINALS_PREFIX)?;
+        ImageId::parse(rest).ok()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `thumbnails/{id}/{size}.jpg`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThumbnailKey(String);
+
+impl ThumbnailKey {
+    pub fn new(id: &ImageId, size: ThumbnailSize) -> ThumbnailKey {
+        ThumbnailKey(format!("{THUMBNAILS_PREFIX}{id}/{size}.jpg"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// `thumbnails/{id}/` — everything derived from one original.
+pub fn thumbnails_prefix(id: &ImageId) -> String {
+    format!("{THUMBNAILS_PREFIX}{id}/")
+}
+
+/// `thumbnails/{id}/manifest.json`.
+pub fn manifest_key(id: &ImageId) -> String {
+    format!("{THUMBNAILS_PREFIX}{id}/manifest.json")
+}
+
+/// `thumbnails/{id}/error.json`.
+pub fn error_key(id: &ImageId) -> String {
+    format!("{THUMBNAILS_PREFIX}{id}/error.json")
+}
+
+macro_rules! impl_display {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl AsRef<str> for $t {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    )*};
+}
+impl_display!(OriginalKey, ThumbnailKey);
+
+/// `manifest.json`: the source and every thumbnail written, present only once all are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub source: ManifestSource,
+    pub thumbnails: Vec<ManifestThumbnail>,
+}
+
+/// The original as probed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestSource {
+    /// `Format::name()`: "jpeg", "png", ...
+    pub format: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+}
+
+/// One written thumbnail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestThumbnail {
+    pub size: u32,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+}
+
+/// `error.json`: why an original can never be thumbnailed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// The API error code the failure maps to (`unsupported_media_type`, ...).
+    pub code: String,
+    /// Human-readable reason, shown as `GET /images/{id}` → `failed` reason.
+    pub reason: String,
+}

@@ -1,0 +1,347 @@
+//! [`LocalS3`]: an embedded S3-protocol server (s3s + s3s-fs) on 127.0.0.1, for thumbs-local and
+//! for tests that want the real aws-sdk-s3 client over real HTTP instead of a fake.
+//!
+//! - Objects live as files under a root folder; each bucket is a sub-folder.
+//! - SigV4 is verified (s3s `SimpleAuth`) with the static [`LOCAL_ACCESS_KEY`] /
+//!   [`LOCAL_SECRET_KEY`], headers and presigned query strings alike, so a presigned URL
+//!   signed with a Content-Type fails with any other type, as on AWS (DESIGN.md rule 7).
+//! - CORS: behaves like a bucket with one rule allowing any origin to GET/PUT/POST/HEAD/DELETE
+//!   with any header and exposing ETag: preflight `OPTIONS` is answered here, and every response
+//!   carries `Access-Control-Allow-Origin`.
+//! - Created objects (PutObject, CompleteMultipartUpload, CopyObject) are reported on a channel
+//!   ([`LocalS3::start_with_hook`]) so the owner can deliver S3 event notifications.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder as ConnBuilder;
+use s3s::auth::SimpleAuth;
+use s3s::dto::*;
+use s3s::service::{S3Service, S3ServiceBuilder};
+use s3s::{S3, S3Request, S3Response, S3Result};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+
+use crate::config::StoreConfig;
+use crate::event::ObjectCreated;
+
+/// Access key the embedded server accepts (and the only one).
+pub const LOCAL_ACCESS_KEY: &str = "thumbs-local";
+/// Secret key matching [`LOCAL_ACCESS_KEY`].
+pub const LOCAL_SECRET_KEY: &str = "thumbs-local-secret";
+
+/// A running embedded S3 server. Stops when dropped.
+#[derive(Debug)]
+pub struct LocalS3 {
+    addr: SocketAddr,
+    root: PathBuf,
+    /// Static credentials the server verifies signatures with.
+    pub access_key: String,
+    pub secret_key: String,
+    accept_loop: JoinHandle<()>,
+}
+
+/// The embedded server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum LocalS3Error {
+    #[error("data folder {path}: {source}")]
+    Folder {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("s3s-fs: {0}")]
+    FileSystem(String),
+    #[error("binding 127.0.0.1:{port}: {source}")]
+    Bind { port: u16, source: std::io::Error },
+}
+
+impl LocalS3 {
+    /// Serves `root` on `127.0.0.1:port` (`0` = an ephemeral port) from the current tokio runtime.
+    pub async fn start(root: impl Into<PathBuf>, port: u16) -> Result<LocalS3, LocalS3Error> {
+        Self::serve(root.into(), port, None).await
+    }
+
+    /// Like [`LocalS3::start`], and sends an [`ObjectCreated`] on `hook` after every successful
+    /// PutObject, CompleteMultipartUpload and CopyObject (after the object is in place, so a
+    /// consumer can read it at once). A dropped receiver is ignored.
+    pub async fn start_with_hook(
+        root: impl Into<PathBuf>,
+        port: u16,
+        hook: UnboundedSender<ObjectCreated>,
+    ) -> Result<LocalS3, LocalS3Error> {
+        Self::serve(root.into(), port, Some(hook)).await
+    }
+
+    async fn serve(
+        root: PathBuf,
+        port: u16,
+        hook: Option<UnboundedSender<ObjectCreated>>,
+    ) -> Result<LocalS3, LocalS3Error> {
+        std::fs::create_dir_all(&root).map_err(|source| LocalS3Error::Folder {
+            path: root.clone(),
+            source,
+        })?;
+        let root = root.canonicalize().map_err(|source| LocalS3Error::Folder {
+            path: root.clone(),
+            source,
+        })?;
+        let fs = s3s_fs::FileSystem::new(&root)
+            .map_err(|err| LocalS3Error::FileSystem(format!("{err:?}")))?;
+        let mut builder = S3ServiceBuilder::new(Observed {
+            inner: fs,
+            root: root.clone(),
+            hook,
+        });
+        builder.set_auth(SimpleAuth::from_single(LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY));
+        let service = builder.build();
+
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|source| LocalS3Error::Bind { port, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| LocalS3Error::Bind { port, source })?;
+        let accept_loop = tokio::spawn(accept_loop(listener, service));
+        tracing::info!(%addr, root = %root.display(), "embedded S3 server listening");
+        Ok(LocalS3 {
+            addr,
+            root,
+            access_key: LOCAL_ACCESS_KEY.to_owned(),
+            secret_key: LOCAL_SECRET_KEY.to_owned(),
+            accept_loop,
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn endpoint_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The data folder (one sub-folder per bucket).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Creates `bucket` if it does not exist (a folder under the root, which is what s3s-fs
+    /// CreateBucket does too).
+    pub fn create_bucket(&self, bucket: &str) -> std::io::Result<()> {
+        std::fs::create_dir_all(self.root.join(bucket))
+    }
+
+    /// A [`StoreConfig`] pointing at this server: path style, static local credentials.
+    pub fn store_config(&self, bucket: &str) -> StoreConfig {
+        StoreConfig {
+            bucket: bucket.to_owned(),
+            endpoint_url: Some(self.endpoint_url()),
+            force_path_style: true,
+            credentials: Some((self.access_key.clone(), self.secret_key.clone())),
+            region: "us-east-1".to_owned(),
+        }
+    }
+}
+
+impl Drop for LocalS3 {
+    fn drop(&mut self) {
+        self.accept_loop.abort();
+    }
+}
+
+async fn accept_loop(listener: TcpListener, service: S3Service) {
+    let http = ConnBuilder::new(TokioExecutor::new());
+    loop {
+        let socket = match listener.accept().await {
+            Ok((socket, _)) => socket,
+            Err(err) => {
+                tracing::warn!("embedded S3: accept failed: {err}");
+                continue;
+            }
+        };
+        let service = service.clone();
+        let http = http.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req| with_cors(service.clone(), req));
+            if let Err(err) = http.serve_connection(TokioIo::new(socket), svc).await {
+                tracing::debug!("embedded S3: connection ended: {err}");
+            }
+        });
+    }
+}
+
+/// Emulates a bucket CORS rule `AllowedOrigins: ["*"]`, `AllowedMethods: [GET, PUT, POST, HEAD,
+/// DELETE]`, `AllowedHeaders: ["*"]`, `ExposeHeaders: [ETag]` — what the upload page needs to
+/// PUT to a presigned URL from the browser (DESIGN.md rule 7).
+async fn with_cors(
+    service: S3Service,
+    req: http::Request<hyper::body::Incoming>,
+) -> Result<http::Response<s3s::Body>, Infallible> {
+    use http::header::{self, HeaderValue};
+
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    if req.method() == http::Method::OPTIONS {
+        let mut resp = http::Response::new(s3s::Body::empty());
+        let h = resp.headers_mut();
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            origin.unwrap_or(HeaderValue::from_static("*")),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, PUT, POST, HEAD, DELETE"),
+        );
+        let requested = req
+            .headers()
+            .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+            .cloned();
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            requested.unwrap_or(HeaderValue::from_static("*")),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("3000"),
+        );
+        h.insert(
+            header::VARY,
+            HeaderValue::from_static("Origin, Access-Control-Request-Headers"),
+        );
+        return Ok(resp);
+    }
+    let mut resp = match hyper::service::Service::call(&service, req).await {
+        Ok(resp) => resp,
+        Err(err) => {
+            tracing::error!("embedded S3: {err:?}");
+            let mut resp = http::Response::new(s3s::Body::empty());
+            *resp.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+            resp
+        }
+    };
+    if let Some(origin) = origin {
+        let h = resp.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("ETag"),
+        );
+        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    Ok(resp)
+}
+
+/// s3s-fs with a tap on object creation. Forwards the operations s3s-fs implements.
+struct Observed {
+    inner: s3s_fs::FileSystem,
+    root: PathBuf,
+    hook: Option<UnboundedSender<ObjectCreated>>,
+}
+
+impl Observed {
+    fn notify(&self, event_name: &'static str, bucket: &str, key: &str, etag: Option<&ETag>) {
+        let Some(hook) = &self.hook else { return };
+        // The object is on disk by now; its size is the file's.
+        let size = std::fs::metadata(self.root.join(bucket).join(key))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        let etag = etag.map(|e| e.value().to_owned()).unwrap_or_default();
+        let _ = hook.send(ObjectCreated {
+            event_name,
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            size,
+            etag,
+        });
+    }
+}
+
+/// Forwards to s3s-fs. Written in the shape `#[async_trait]` expands to, because the attribute
+/// runs before this macro is expanded and would not rewrite `async fn`s generated by it.
+macro_rules! forward {
+    ($($method:ident($input:ty) -> $output:ty;)*) => {$(
+        fn $method<'life0, 'async_trait>(
+            &'life0 self,
+            req: S3Request<$input>,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = S3Result<S3Response<$output>>> + Send + 'async_trait>>
+        where
+            'life0: 'async_trait,
+            Self: 'async_trait,
+        {
+            self.inner.$method(req)
+        }
+    )*};
+}
+
+#[async_trait::async_trait]
+impl S3 for Observed {
+    forward! {
+        create_bucket(CreateBucketInput) -> CreateBucketOutput;
+        delete_bucket(DeleteBucketInput) -> DeleteBucketOutput;
+        delete_object(DeleteObjectInput) -> DeleteObjectOutput;
+        delete_objects(DeleteObjectsInput) -> DeleteObjectsOutput;
+        get_bucket_location(GetBucketLocationInput) -> GetBucketLocationOutput;
+        get_object(GetObjectInput) -> GetObjectOutput;
+        head_bucket(HeadBucketInput) -> HeadBucketOutput;
+        head_object(HeadObjectInput) -> HeadObjectOutput;
+        list_buckets(ListBucketsInput) -> ListBucketsOutput;
+        list_objects(ListObjectsInput) -> ListObjectsOutput;
+        list_objects_v2(ListObjectsV2Input) -> ListObjectsV2Output;
+        create_multipart_upload(CreateMultipartUploadInput) -> CreateMultipartUploadOutput;
+        upload_part(UploadPartInput) -> UploadPartOutput;
+        upload_part_copy(UploadPartCopyInput) -> UploadPartCopyOutput;
+        list_parts(ListPartsInput) -> ListPartsOutput;
+        abort_multipart_upload(AbortMultipartUploadInput) -> AbortMultipartUploadOutput;
+    }
+
+    async fn put_object(
+        &self,
+        req: S3Request<PutObjectInput>,
+    ) -> S3Result<S3Response<PutObjectOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let resp = self.inner.put_object(req).await?;
+        if !key.ends_with('/') {
+            self.notify(
+                "ObjectCreated:Put",
+                &bucket,
+                &key,
+                resp.output.e_tag.as_ref(),
+            );
+        }
+        Ok(resp)
+    }
+
+    async fn complete_multipart_upload(
+        &self,
+        req: S3Request<CompleteMultipartUploadInput>,
+    ) -> S3Result<S3Response<CompleteMultipartUploadOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let resp = self.inner.complete_multipart_upload(req).await?;
+        self.notify(
+            "ObjectCreated:CompleteMultipartUpload",
+            &bucket,
+            &key,
+            resp.output.e_tag.as_ref(),
+        );
+        Ok(resp)
+    }
+
+    async fn copy_object(
+        &self,
+        req: S3Request<CopyObjectInput>,
+    ) -> S3Result<S3Response<CopyObjectOutput>> {
+        let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
+        let resp = self.inner.copy_object(req).await?;
+        let etag = resp
+            .output
+            .copy_object_result
+            .as_ref()
+            .and_then(|r| r.e_tag.as_ref());
+        self.notify("ObjectCreated:Copy", &bucket, &key, etag);
+        Ok(resp)
+    }
+}

@@ -1,0 +1,240 @@
+//! The store against the embedded S3 server: real HTTP, real aws-sdk-s3, SigV4 verified.
+
+use std::time::Duration;
+
+use thumbs_store::local_server::LocalS3;
+use thumbs_store::{Store, StoreConfig, StoreError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const BUCKET: &str = "thumbs-test";
+
+async fn server() -> (tempfile::TempDir, LocalS3, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = LocalS3::start(dir.path().join("s3"), 0).await.unwrap();
+    s3.create_bucket(BUCKET).unwrap();
+    let store = Store::connect(&s3.store_config(BUCKET)).await;
+    (dir, s3, store)
+}
+
+/// A minimal HTTP/1.1 exchange, so the tests see exactly what a browser or curl would send.
+async fn raw_http(addr: std::net::SocketAddr, request: &[u8]) -> (u16, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
+fn put_request(url: &str, headers: &[(&str, String)], body: &[u8]) -> Vec<u8> {
+    let without_scheme = url.strip_prefix("http://").unwrap();
+    let (host, path) = without_scheme.split_at(without_scheme.find('/').unwrap());
+    let mut req = format!("PUT {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        req.push_str(&format!("{name}: {value}\r\n"));
+    }
+    req.push_str("\r\n");
+    let mut req = req.into_bytes();
+    req.extend_from_slice(body);
+    req
+}
+
+#[tokio::test]
+async fn put_get_head_list_delete_round_trip() {
+    let (_dir, _s3, store) = server().await;
+    assert!(store.head("originals/abc").await.unwrap().is_none());
+    let etag = store
+        .put("originals/abc", b"hello".to_vec(), "image/png")
+        .await
+        .unwrap();
+    assert_eq!(
+        etag.as_deref(),
+        Some("\"5d41402abc4b2a76b9719d911017c592\"")
+    );
+
+    let meta = store.head("originals/abc").await.unwrap().unwrap();
+    assert_eq!(meta.size, 5);
+    assert_eq!(meta.content_type.as_deref(), Some("image/png"));
+
+    let object = store.get("originals/abc").await.unwrap();
+    assert_eq!(&object.bytes[..], b"hello");
+    assert!(matches!(
+        store.get_limited("originals/abc", 4).await,
+        Err(StoreError::TooLarge { size: 5, .. })
+    ));
+
+    store
+        .put("thumbnails/abc/128.jpg", b"x".to_vec(), "image/jpeg")
+        .await
+        .unwrap();
+    store
+        .put_json(
+            "thumbnails/abc/manifest.json",
+            &serde_json::json!({"ok": true}),
+        )
+        .await
+        .unwrap();
+    let mut keys = store.list("thumbnails/abc/").await.unwrap();
+    keys.sort();
+    assert_eq!(
+        keys,
+        ["thumbnails/abc/128.jpg", "thumbnails/abc/manifest.json"]
+    );
+    let manifest: Option<serde_json::Value> = store
+        .get_json("thumbnails/abc/manifest.json")
+        .await
+        .unwrap();
+    assert_eq!(manifest, Some(serde_json::json!({"ok": true})));
+
+    assert_eq!(store.delete_prefix("thumbnails/abc/").await.unwrap(), 2);
+    store.delete("originals/abc").await.unwrap();
+    store.delete("originals/abc").await.unwrap(); // deleting twice is fine, as on S3
+    assert!(store.list("thumbnails/abc/").await.unwrap().is_empty());
+    let missing = store.get("originals/abc").await.unwrap_err();
+    assert!(
+        missing.is_not_found() && !missing.is_transient(),
+        "{missing:?}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_rejected_as_permanent() {
+    let (_dir, s3, _store) = server().await;
+    let mut config = s3.store_config(BUCKET);
+    config.credentials = Some(("thumbs-local".into(), "wrong-secret".into()));
+    let store = Store::connect(&config).await;
+    let err = store
+        .put("originals/x", b"x".to_vec(), "image/png")
+        .await
+        .unwrap_err();
+    assert!(!err.is_transient(), "{err:?}");
+}
+
+#[tokio::test]
+async fn unreachable_endpoint_is_transient_and_maps_to_503() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener); // nothing listens there now
+    let config = StoreConfig {
+        bucket: BUCKET.into(),
+        endpoint_url: Some(format!("http://127.0.0.1:{port}")),
+        force_path_style: true,
+        credentials: Some(("a".into(), "b".into())),
+        region: "us-east-1".into(),
+    };
+    let store = Store::connect(&config).await;
+    let err = store.head("originals/x").await.unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    let api = thumbs_core::error::ApiError::from(&err);
+    assert_eq!(
+        (api.status, api.retry_after),
+        (503, Some(thumbs_store::error::RETRY_AFTER_SECS))
+    );
+}
+
+#[tokio::test]
+async fn presigned_put_needs_the_signed_content_type_and_reports_the_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tx, mut created) = tokio::sync::mpsc::unbounded_channel();
+    let s3 = LocalS3::start_with_hook(dir.path(), 0, tx).await.unwrap();
+    s3.create_bucket(BUCKET).unwrap();
+    let store = Store::connect(&s3.store_config(BUCKET)).await;
+
+    let body = b"\x89PNG\r\n\x1a\nfake";
+    let presigned = store
+        .presign_put(
+            "originals/my photo",
+            "image/png",
+            body.len() as u64,
+            Duration::from_secs(900),
+        )
+        .await
+        .unwrap();
+    assert_eq!(presigned.method, "PUT");
+    assert!(
+        presigned.url.contains("X-Amz-Signature="),
+        "{}",
+        presigned.url
+    );
+    let signed: Vec<&str> = presigned.headers.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(
+        signed
+            .iter()
+            .any(|n| n.eq_ignore_ascii_case("content-type")),
+        "{signed:?}"
+    );
+
+    // Another Content-Type than the signed one: rejected, like S3 does (DESIGN.md rule 7).
+    let wrong = [
+        ("Content-Type", "image/jpeg".to_owned()),
+        ("Content-Length", body.len().to_string()),
+    ];
+    let (status, _) = raw_http(s3.addr(), &put_request(&presigned.url, &wrong, body)).await;
+    assert_eq!(status, 403);
+    assert!(store.head("originals/my photo").await.unwrap().is_none());
+
+    let right = [
+        ("Content-Type", "image/png".to_owned()),
+        ("Content-Length", body.len().to_string()),
+        ("Origin", "http://localhost:3000".to_owned()),
+    ];
+    let (status, text) = raw_http(s3.addr(), &put_request(&presigned.url, &right, body)).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        text.to_ascii_lowercase()
+            .contains("access-control-allow-origin: http://localhost:3000"),
+        "{text}"
+    );
+
+    let event = created.recv().await.unwrap();
+    assert_eq!(
+        (
+            event.event_name,
+            event.bucket.as_str(),
+            event.key.as_str(),
+            event.size
+        ),
+        (
+            "ObjectCreated:Put",
+            BUCKET,
+            "originals/my photo",
+            body.len() as u64
+        )
+    );
+    assert_eq!(event.etag.len(), 32);
+    let s3_event = event.to_s3_event("us-east-1");
+    assert_eq!(
+        s3_event.records[0].s3.object.key.as_deref(),
+        Some("originals/my+photo")
+    );
+}
+
+#[tokio::test]
+async fn cors_preflight_allows_browser_puts() {
+    let (_dir, s3, _store) = server().await;
+    let request = format!(
+        "OPTIONS /{BUCKET}/originals/x?X-Amz-Signature=abc HTTP/1.1\r\nHost: {}\r\nOrigin: http://localhost:3000\r\n\
+         Access-Control-Request-Method: PUT\r\nAccess-Control-Request-Headers: content-type\r\nConnection: close\r\n\r\n",
+        s3.addr()
+    );
+    let (status, text) = raw_http(s3.addr(), request.as_bytes()).await;
+    let lower = text.to_ascii_lowercase();
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        lower.contains("access-control-allow-origin: http://localhost:3000"),
+        "{text}"
+    );
+    assert!(
+        lower.contains("access-control-allow-methods: get, put, post, head, delete"),
+        "{text}"
+    );
+    assert!(
+        lower.contains("access-control-allow-headers: content-type"),
+        "{text}"
+    );
+}
