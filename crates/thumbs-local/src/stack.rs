@@ -1,10 +1,344 @@
-//! The local stack (being written).
+//! The local stack: embedded S3 + API Gateway emulator + S3 event delivery, wired from the
+//! template, and `thumbs-local` (no subcommand) running it until Ctrl-C.
+//!
+//! [`start`] is the library entry point (integration tests use it with port 0); [`run`] is the
+//! command: it prints the URLs, the API key and a curl example, and stops cleanly on Ctrl-C.
+//! Data lives under the data folder (`s3/` for objects, `api-key`), so a restart keeps it.
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use thumbs_store::local_server::LocalS3;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::cli::ServeArgs;
+use crate::gateway::{FunctionEntry, Gateway, INTEGRATION_TIMEOUT};
+use crate::handlers::{self, Built};
+use crate::s3_events::{Notifications, RetryPolicy, Subscription};
+use crate::template::{Template, TemplateError};
 
-pub fn run(_args: ServeArgs) -> ExitCode {
-    eprintln!("the local stack is not written yet");
-    ExitCode::FAILURE
+/// Environment variable with the API key to use instead of the generated one.
+pub const API_KEY_ENV: &str = "THUMBS_API_KEY";
+/// File in the data folder that keeps the generated API key across restarts.
+const API_KEY_FILE: &str = "api-key";
+
+/// How to start the stack.
+#[derive(Debug, Clone)]
+pub struct StackOptions {
+    /// API port on 127.0.0.1 (`0` = any free port).
+    pub port: u16,
+    /// Embedded S3 port on 127.0.0.1 (`0` = any free port).
+    pub s3_port: u16,
+    pub data_dir: PathBuf,
+    pub template: PathBuf,
+    /// The key writes need; `None` = the one saved in the data folder, else a new one (saved).
+    pub api_key: Option<String>,
+    /// API Gateway's integration timeout (29 s; shorter in tests).
+    pub integration_timeout: Duration,
+    /// Lambda's async retry delays for S3 events.
+    pub retry: RetryPolicy,
+}
+
+impl StackOptions {
+    pub fn new(data_dir: impl Into<PathBuf>, template: impl Into<PathBuf>) -> StackOptions {
+        StackOptions {
+            port: 3000,
+            s3_port: 0,
+            data_dir: data_dir.into(),
+            template: template.into(),
+            api_key: None,
+            integration_timeout: INTEGRATION_TIMEOUT,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// The stack could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("embedded S3: {0}")]
+    S3(#[from] thumbs_store::local_server::LocalS3Error),
+    #[error("data folder {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("binding the API on 127.0.0.1:{port}: {source}")]
+    Bind { port: u16, source: std::io::Error },
+    #[error("function {function}: {message}")]
+    Function { function: String, message: String },
+}
+
+/// A running stack. [`RunningStack::shutdown`] stops it and waits; dropping it stops it too.
+pub struct RunningStack {
+    /// `http://127.0.0.1:<port>` (the API and the page; also served under `/<stage>/`).
+    pub api_url: String,
+    /// `http://127.0.0.1:<port>` of the embedded S3 server.
+    pub s3_url: String,
+    /// The bucket the handlers use.
+    pub bucket: String,
+    /// The `x-api-key` writes need (when the template requires one).
+    pub api_key: String,
+    /// Whether any route has `ApiKeyRequired`.
+    pub api_key_required: bool,
+    pub data_dir: PathBuf,
+    stop: watch::Sender<bool>,
+    gateway_task: JoinHandle<()>,
+    events_task: JoinHandle<()>,
+    s3: Option<LocalS3>,
+}
+
+impl RunningStack {
+    /// Stops accepting requests, lets in-flight requests and event deliveries finish (bounded),
+    /// then stops the S3 server.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        let gateway = &mut self.gateway_task;
+        if tokio::time::timeout(Duration::from_secs(10), gateway)
+            .await
+            .is_err()
+        {
+            self.gateway_task.abort();
+        }
+        // Deliveries in flight finish (with their retries, bounded), then S3 stops.
+        let events = &mut self.events_task;
+        if tokio::time::timeout(Duration::from_secs(10), events)
+            .await
+            .is_err()
+        {
+            self.events_task.abort();
+        }
+        drop(self.s3.take());
+    }
+}
+
+impl Drop for RunningStack {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+        self.gateway_task.abort();
+        self.events_task.abort();
+    }
+}
+
+/// Starts the stack from the current tokio runtime.
+pub async fn start(options: StackOptions) -> Result<RunningStack, StackError> {
+    let template = Template::load(&options.template)?;
+    let data_dir = &options.data_dir;
+    std::fs::create_dir_all(data_dir).map_err(|source| StackError::DataDir {
+        path: data_dir.clone(),
+        source,
+    })?;
+    let api_key = match options.api_key.clone() {
+        Some(key) => key,
+        None => load_or_create_api_key(data_dir)?,
+    };
+
+    let (created_tx, created_rx) = tokio::sync::mpsc::unbounded_channel();
+    let s3 = LocalS3::start_with_hook(data_dir.join("s3"), options.s3_port, created_tx).await?;
+    let bucket = bucket_name(&template);
+    s3.create_bucket(&bucket)
+        .map_err(|source| StackError::DataDir {
+            path: s3.root().join(&bucket),
+            source,
+        })?;
+    let store_config = s3.store_config(&bucket);
+
+    let mut http_functions = HashMap::new();
+    let mut subscriptions = Vec::new();
+    for function in &template.functions {
+        // The function's environment as Lambda would see it, BUCKET_NAME pointing at the local bucket.
+        let mut environment = function.environment.clone();
+        environment.insert("BUCKET_NAME".to_owned(), bucket.clone());
+        let built = handlers::build(function, &environment, &store_config)
+            .await
+            .map_err(|message| StackError::Function {
+                function: function.logical_id.clone(),
+                message,
+            })?;
+        match built {
+            Some(Built::Http(handler)) => {
+                let timeout = function.timeout_secs.map(Duration::from_secs);
+                http_functions.insert(
+                    function.logical_id.clone(),
+                    FunctionEntry {
+                        function: handler,
+                        timeout,
+                    },
+                );
+            }
+            Some(Built::Event(handler)) => {
+                for trigger in &function.s3_events {
+                    subscriptions.push(Subscription {
+                        function_name: function.logical_id.clone(),
+                        function: Arc::clone(&handler),
+                        trigger: trigger.clone(),
+                    });
+                }
+            }
+            None => {
+                tracing::warn!(function = %function.logical_id, binary = ?function.binary, "no local handler for this function; its routes answer 502")
+            }
+        }
+    }
+
+    let gateway = Gateway::new(&template, http_functions, Some(api_key.clone()))
+        .with_integration_timeout(options.integration_timeout);
+    let api_key_required = gateway.routes().iter().any(|route| route.api_key_required);
+    let listener = TcpListener::bind(("127.0.0.1", options.port))
+        .await
+        .map_err(|source| StackError::Bind {
+            port: options.port,
+            source,
+        })?;
+    let api_addr: SocketAddr = listener.local_addr().map_err(|source| StackError::Bind {
+        port: options.port,
+        source,
+    })?;
+    let (stop, stop_rx) = watch::channel(false);
+    let gateway_task = tokio::spawn(Arc::new(gateway).serve(listener, stop_rx));
+
+    let notifications = Notifications::new(bucket.clone(), subscriptions, options.retry.clone());
+    if !notifications.is_empty() {
+        notifications.send_test_event().await;
+    }
+    let events_task = tokio::spawn(notifications.run_until(created_rx, stop.subscribe()));
+
+    Ok(RunningStack {
+        api_url: format!("http://{api_addr}"),
+        s3_url: s3.endpoint_url(),
+        bucket,
+        api_key,
+        api_key_required,
+        data_dir: options.data_dir.clone(),
+        stop,
+        gateway_task,
+        events_task,
+        s3: Some(s3),
+    })
+}
+
+/// The bucket the template's functions are told about (`BUCKET_NAME`), resolved the way the
+/// template would resolve it for a stack named `thumbs-local`; `thumbs-local` if none.
+fn bucket_name(template: &Template) -> String {
+    template
+        .functions
+        .iter()
+        .find_map(|f| f.environment.get("BUCKET_NAME"))
+        .filter(|name| is_valid_bucket_name(name))
+        .cloned()
+        .unwrap_or_else(|| "thumbs-local".to_owned())
+}
+
+fn is_valid_bucket_name(name: &str) -> bool {
+    (3..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+}
+
+/// The saved key, or a new random one saved for next time (mode 0600 on Unix).
+fn load_or_create_api_key(data_dir: &Path) -> Result<String, StackError> {
+    let path = data_dir.join(API_KEY_FILE);
+    let io = |source| StackError::DataDir {
+        path: path.clone(),
+        source,
+    };
+    if let Ok(saved) = std::fs::read_to_string(&path) {
+        let saved = saved.trim();
+        if !saved.is_empty() {
+            return Ok(saved.to_owned());
+        }
+    }
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes).map_err(|err| io(std::io::Error::other(err.to_string())))?;
+    let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(&path, format!("{key}\n")).map_err(io)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+    }
+    Ok(key)
+}
+
+/// `thumbs-local` / `thumbs-local serve`: runs the stack until Ctrl-C.
+pub fn run(args: ServeArgs) -> ExitCode {
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: starting the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let mut options = StackOptions::new(&args.data_dir, &args.template);
+        options.port = args.port;
+        options.api_key = std::env::var(API_KEY_ENV)
+            .ok()
+            .filter(|key| !key.trim().is_empty());
+        let stack = match start(options).await {
+            Ok(stack) => stack,
+            Err(err) => {
+                eprintln!("error: {err}");
+                return ExitCode::FAILURE;
+            }
+        };
+        print_banner(&stack);
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            eprintln!("error: waiting for Ctrl-C: {err}");
+        }
+        eprintln!("stopping...");
+        stack.shutdown().await;
+        eprintln!("stopped; data kept in {}", args.data_dir.display());
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_banner(stack: &RunningStack) {
+    let api = &stack.api_url;
+    println!();
+    println!("thumbs local stack");
+    println!("  upload page   {api}/");
+    println!("  API           {api}  (also under {api}/Prod/)");
+    println!("  embedded S3   {}  bucket {}", stack.s3_url, stack.bucket);
+    println!("  data          {}", stack.data_dir.display());
+    if stack.api_key_required {
+        println!(
+            "  API key       {}  (x-api-key for writes; set {API_KEY_ENV} to choose one)",
+            stack.api_key
+        );
+    }
+    let key = if stack.api_key_required {
+        format!(" -H 'x-api-key: {}'", stack.api_key)
+    } else {
+        String::new()
+    };
+    println!();
+    println!("try:");
+    println!("  curl -sS{key} -H 'Content-Type: image/jpeg' --data-binary @photo.jpg {api}/images");
+    println!("  curl -sS {api}/images/<id>");
+    println!("  curl -sS -o thumb.jpg {api}/images/<id>/256.jpg");
+    println!();
+    println!("Ctrl-C stops; data is kept.");
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
