@@ -34,7 +34,10 @@ pub(crate) struct Comp {
     pub pbw: usize,
     pub pbh: usize,
     pub dc_pred: i32,
-    /// Samples at the reduced scale, `pbw·N × pbh·N`.
+    /// The block's output shape: N×N, or more for subsampled chroma decoded straight at the
+    /// luma resolution (libjpeg-turbo's trick: a 4:2:0 chroma block at 1/8 gives 2×2 samples).
+    pub idct: Idct,
+    /// Samples at the reduced scale, `pbw·nx × pbh·ny`.
     pub plane: Vec<u8>,
     /// Progressive only: kept coefficients, `nn` per block.
     pub coefs: Vec<i16>,
@@ -127,7 +130,6 @@ struct Sequential<'t> {
     ac: [&'t HuffTable; 4],
     /// Dequantisation per scan component, natural order.
     q: [[f32; 64]; 4],
-    idct: &'t Idct,
     blk: [i32; 64],
     fc: [f32; 64],
 }
@@ -173,21 +175,22 @@ impl BlockDecoder for Sequential<'_> {
             blk[usize::from(ZIGZAG[k])] = r.receive_extend(s);
             k += 1;
         }
-        // At 1/8 only the DC is read (the AC terms average out over the block, see idct.rs), and
-        // blk[0] is overwritten by the next block: the stale AC entries are never looked at.
-        let n = self.idct.n;
+        // A 1×1 output reads only the DC (the AC terms average out over the block, idct.rs);
+        // the AC entries are cleared for the next block all the same, which may be a chroma
+        // block with a larger output.
         let q = &self.q[sc];
-        if n == 1 {
+        if c.idct.dc_only() {
             self.fc[0] = blk[0] as f32 * q[0];
+            *blk = [0; 64];
         } else {
             for ((f, b), &q) in self.fc.iter_mut().zip(blk.iter_mut()).zip(q) {
                 *f = *b as f32 * q;
                 *b = 0;
             }
         }
-        let stride = c.pbw * n;
-        let at = by * n * stride + bx * n;
-        self.idct.transform(&self.fc, &mut c.plane[at..], stride);
+        let stride = c.pbw * c.idct.nx;
+        let at = by * c.idct.ny * stride + bx * c.idct.nx;
+        c.idct.transform(&self.fc, &mut c.plane[at..], stride);
     }
 
     fn restart(&mut self, comps: &mut [Comp]) {
@@ -225,7 +228,6 @@ pub(crate) fn decode(bytes: &[u8], scale: Scale, limits: &Limits) -> Result<Deco
         .ok_or(Error::Format("no frame header"))??;
 
     let n = 8 / scale.denominator() as usize;
-    let nn = n * n;
     // Coefficients kept per block for progressive decoding: the DC at 1/8, all 64 otherwise
     // (the box-averaging IDCT reads the high odd frequencies too).
     let kn = if n == 1 { 1 } else { 64 };
@@ -270,6 +272,27 @@ pub(crate) fn decode(bytes: &[u8], scale: Scale, limits: &Limits) -> Result<Deco
         return Err(Error::Truncated);
     }
     let kidx = progressive::kept_index(n);
+    // Output block shape per component (see `Comp::idct`). At 1/8 progressive only the DC is
+    // kept, so subsampled chroma stays 1×1 and is upsampled instead.
+    let shape = |r: usize| -> usize {
+        let m = n * r;
+        if frame.progressive && n == 1 {
+            1
+        } else if matches!(m, 1 | 2 | 4 | 8) {
+            m
+        } else if m > 8 && m.is_multiple_of(8) {
+            8
+        } else {
+            n
+        }
+    };
+    let ratio = |c: &markers::FrameComponent| -> (usize, usize) {
+        if nc == 1 {
+            (1, 1)
+        } else {
+            (hmax / usize::from(c.h), vmax / usize::from(c.v))
+        }
+    };
     let plan = if frame.progressive {
         progressive::plan_scans(&scans, &kidx)
     } else {
@@ -283,7 +306,8 @@ pub(crate) fn decode(bytes: &[u8], scale: Scale, limits: &Limits) -> Result<Deco
     let mut bytes_needed: u64 = (out_w * out_h * nc * 2) as u64;
     for c in &frame.comps {
         let blocks = (mcux * usize::from(c.h) * mcuy * usize::from(c.v)) as u64;
-        bytes_needed += blocks * nn as u64;
+        let (rh, rv) = ratio(c);
+        bytes_needed += blocks * (shape(rh) * shape(rv)) as u64;
         if frame.progressive {
             bytes_needed += blocks * kn as u64 * 2 + if need_masks { blocks * 8 } else { 0 };
         }
@@ -305,6 +329,9 @@ pub(crate) fn decode(bytes: &[u8], scale: Scale, limits: &Limits) -> Result<Deco
                 (mcux * ch, mcuy * cv)
             };
             let blocks = pbw * pbh;
+            let (rh, rv) = ratio(fc);
+            let idct = Idct::new(shape(rh), shape(rv));
+            let plane_len = blocks * idct.nx * idct.ny;
             Comp {
                 h: ch,
                 v: cv,
@@ -319,8 +346,9 @@ pub(crate) fn decode(bytes: &[u8], scale: Scale, limits: &Limits) -> Result<Deco
                 plane: if frame.progressive {
                     Vec::new()
                 } else {
-                    vec![128; blocks * nn]
+                    vec![128; plane_len]
                 },
+                idct,
                 coefs: if frame.progressive {
                     vec![0; blocks * kn]
                 } else {
@@ -340,7 +368,6 @@ pub(crate) fn decode(bytes: &[u8], scale: Scale, limits: &Limits) -> Result<Deco
         comps[0].v = 1;
     }
 
-    let idct = Idct::new(n);
     let mut qt = [[0u16; 64]; 4];
     let mut dc: [Option<HuffTable>; 4] = Default::default();
     let mut ac: [Option<HuffTable>; 4] = Default::default();
@@ -372,7 +399,7 @@ pub(crate) fn decode(bytes: &[u8], scale: Scale, limits: &Limits) -> Result<Deco
                     (mcux, mcuy),
                     restart_interval,
                     data,
-                    &idct,
+                    n,
                     &qt,
                     &dc,
                     &ac,
@@ -401,8 +428,9 @@ pub(crate) fn decode(bytes: &[u8], scale: Scale, limits: &Limits) -> Result<Deco
         let mut fc = [0f32; 64];
         for c in &mut comps {
             let q = natural_q(&qt[c.tq]);
-            let stride = c.pbw * n;
-            c.plane = vec![128; c.pbw * c.pbh * nn];
+            let (nx, ny) = (c.idct.nx, c.idct.ny);
+            let stride = c.pbw * nx;
+            c.plane = vec![128; c.pbw * c.pbh * nx * ny];
             for by in 0..c.bh {
                 for bx in 0..c.bw {
                     let b = by * c.pbw + bx;
@@ -410,8 +438,8 @@ pub(crate) fn decode(bytes: &[u8], scale: Scale, limits: &Limits) -> Result<Deco
                     for ((f, &v), &q) in fc.iter_mut().zip(blk).zip(&q) {
                         *f = f32::from(v) * q;
                     }
-                    let at = by * n * stride + bx * n;
-                    idct.transform(&fc, &mut c.plane[at..], stride);
+                    let at = by * ny * stride + bx * nx;
+                    c.idct.transform(&fc, &mut c.plane[at..], stride);
                 }
             }
             c.coefs = Vec::new();
@@ -455,7 +483,7 @@ fn decode_scan(
     (mcux, mcuy): (usize, usize),
     restart_interval: usize,
     data: &[u8],
-    idct: &Idct,
+    n: usize,
     qt: &[[u16; 64]; 4],
     dc: &[Option<HuffTable>; 4],
     ac: &[Option<HuffTable>; 4],
@@ -466,7 +494,7 @@ fn decode_scan(
     for (i, sc) in scan.comps.iter().enumerate() {
         index[i] = sc.index;
     }
-    let nn = if idct.n == 1 { 1 } else { 64 };
+    let nn = if n == 1 { 1 } else { 64 };
     fn table(t: &[Option<HuffTable>; 4], id: u8) -> Result<&HuffTable, Error> {
         t[usize::from(id)]
             .as_ref()
@@ -488,7 +516,6 @@ fn decode_scan(
             dc: dcs.map(|t| t.unwrap_or(first_dc)),
             ac: acs.map(|t| t.unwrap_or(first_ac)),
             q,
-            idct,
             blk: [0; 64],
             fc: [0.0; 64],
         };
@@ -606,16 +633,16 @@ fn assemble(
         let (rh, rv) = if comps.len() == 1 {
             (1, 1)
         } else {
-            (hmax / c.h, vmax / c.v)
+            (n * hmax / c.h / c.idct.nx, n * vmax / c.v / c.idct.ny)
         };
         if rh == 1 && rv == 1 {
             owned.push(None);
         } else {
             let p = Plane {
                 data: &c.plane,
-                stride: c.pbw * n,
-                width: ceil_div(c.width * n, 8),
-                height: ceil_div(c.height * n, 8),
+                stride: c.pbw * c.idct.nx,
+                width: ceil_div(c.width * c.idct.nx, 8),
+                height: ceil_div(c.height * c.idct.ny, 8),
             };
             owned.push(Some(upsample(&p, rh, rv, out_w, out_h)));
         }
@@ -627,7 +654,7 @@ fn assemble(
             .map(|(c, o)| match o {
                 Some(v) => &v[y * out_w..(y + 1) * out_w],
                 None => {
-                    let stride = c.pbw * n;
+                    let stride = c.pbw * c.idct.nx;
                     &c.plane[y * stride..y * stride + out_w]
                 }
             })

@@ -8,47 +8,66 @@
 //! coefficients can go unread; for N = 2 the even AC frequencies vanish too (jidctred's 2×2 uses
 //! only coefficients 0, 1, 3, 5, 7), for N = 4 frequency 4 vanishes.
 
-/// Box-averaged cosine basis for one output size.
+/// Box-averaged cosine bases for one output block shape (`nx × ny`; they differ for chroma that
+/// is decoded straight at luma resolution, e.g. 2×1 at 1/8 for 4:2:2).
 #[derive(Clone)]
 pub(crate) struct Idct {
-    /// Output block side.
-    pub n: usize,
-    /// `t[x][u]`, see the module doc.
-    t: [[f32; 8]; 8],
+    /// Output block width and height.
+    pub nx: usize,
+    pub ny: usize,
+    /// `tx[x][u]` and `ty[y][v]`, see the module doc.
+    tx: [[f32; 8]; 8],
+    ty: [[f32; 8]; 8],
+}
+
+/// `t[x][u] = 1/k Σ_j C(u)/2 · cos((2(x·k + j) + 1)uπ/16)`, k = 8/n.
+fn basis(n: usize) -> [[f32; 8]; 8] {
+    let k = 8 / n;
+    let mut t = [[0f32; 8]; 8];
+    for (x, row) in t.iter_mut().enumerate().take(n) {
+        for (u, v) in row.iter_mut().enumerate() {
+            let c = if u == 0 {
+                std::f64::consts::FRAC_1_SQRT_2
+            } else {
+                1.0
+            };
+            let mut s = 0.0;
+            for j in 0..k {
+                let px = x * k + j;
+                s += (((2 * px + 1) * u) as f64 * std::f64::consts::PI / 16.0).cos();
+            }
+            *v = (c / 2.0 * s / k as f64) as f32;
+        }
+    }
+    t
 }
 
 impl Idct {
-    pub(crate) fn new(n: usize) -> Idct {
-        let k = 8 / n;
-        let mut t = [[0f32; 8]; 8];
-        for (x, row) in t.iter_mut().enumerate().take(n) {
-            for (u, v) in row.iter_mut().enumerate() {
-                let c = if u == 0 {
-                    std::f64::consts::FRAC_1_SQRT_2
-                } else {
-                    1.0
-                };
-                let mut s = 0.0;
-                for j in 0..k {
-                    let px = x * k + j;
-                    s += (((2 * px + 1) * u) as f64 * std::f64::consts::PI / 16.0).cos();
-                }
-                *v = (c / 2.0 * s / k as f64) as f32;
-            }
+    /// `nx` and `ny` must each be 1, 2, 4 or 8.
+    pub(crate) fn new(nx: usize, ny: usize) -> Idct {
+        Idct {
+            nx,
+            ny,
+            tx: basis(nx),
+            ty: basis(ny),
         }
-        Idct { n, t }
     }
 
-    /// Transforms `coef` (dequantised, natural order: `coef[v*8 + u]`; for N = 1 only `coef[0]`
+    /// Only the DC term matters (1×1 output).
+    pub(crate) fn dc_only(&self) -> bool {
+        self.nx == 1 && self.ny == 1
+    }
+
+    /// Transforms `coef` (dequantised, natural order: `coef[v*8 + u]`; for 1×1 only `coef[0]`
     /// is read) into `out[y*stride + x]`, level-shifted by +128 and clamped (T.81 A.3.1).
     #[inline]
     pub(crate) fn transform(&self, coef: &[f32], out: &mut [u8], stride: usize) {
-        let n = self.n;
-        if n == 1 {
+        let (nx, ny) = (self.nx, self.ny);
+        if nx == 1 && ny == 1 {
             out[0] = clamp(coef[0] / 8.0);
             return;
         }
-        // Rows: tmp[v][x] = Σ_u t[x][u] · F[v][u]; all-zero rows (most of them) are skipped.
+        // Rows: tmp[v][x] = Σ_u tx[x][u] · F[v][u]; all-zero rows (most of them) are skipped.
         let mut tmp = [0f32; 64];
         let mut rows = [0usize; 8];
         let mut nrows = 0;
@@ -59,8 +78,8 @@ impl Idct {
             }
             rows[nrows] = v;
             nrows += 1;
-            for x in 0..n {
-                let tx = &self.t[x];
+            for x in 0..nx {
+                let tx = &self.tx[x];
                 let mut s = 0f32;
                 for u in 0..8 {
                     s += tx[u] * row[u];
@@ -68,10 +87,10 @@ impl Idct {
                 tmp[v * 8 + x] = s;
             }
         }
-        // Columns: out[y][x] = Σ_v t[y][v] · tmp[v][x]
-        for y in 0..n {
-            let ty = &self.t[y];
-            let o = &mut out[y * stride..y * stride + n];
+        // Columns: out[y][x] = Σ_v ty[y][v] · tmp[v][x]
+        for y in 0..ny {
+            let ty = &self.ty[y];
+            let o = &mut out[y * stride..y * stride + nx];
             for (x, px) in o.iter_mut().enumerate() {
                 let mut s = 0f32;
                 for &v in &rows[..nrows] {
@@ -121,14 +140,14 @@ mod tests {
             }
         }
         let mut out = [0u8; 64];
-        Idct::new(8).transform(&f, &mut out, 8);
+        Idct::new(8, 8).transform(&f, &mut out, 8);
         for i in 0..64 {
             assert!((f32::from(out[i]) - (px[i] + 128.0)).abs() <= 1.0);
         }
         for n in [1usize, 2, 4] {
             let k = 8 / n;
             let mut o = [0u8; 16];
-            Idct::new(n).transform(&f, &mut o, n);
+            Idct::new(n, n).transform(&f, &mut o, n);
             for y in 0..n {
                 for x in 0..n {
                     let mut avg = 0.0;
