@@ -152,25 +152,21 @@ impl Gateway {
         let mut outcome = self.respond(request, remote, &request_id).await;
         let headers = outcome.response.headers_mut();
         insert(headers, "x-amzn-RequestId", &request_id);
-        insert(headers, "x-amz-apigw-id", &request_id[..16]);
+        let hex: String = request_id.chars().filter(|c| *c != '-').collect();
+        insert(headers, "x-amz-apigw-id", &hex[..16]);
         insert(
             headers,
             "X-Amzn-Trace-Id",
-            &format!("Root=1-{}", &request_id[..24]),
+            &format!("Root=1-{}-{}", &hex[..8], &hex[8..]),
         );
         let status = outcome.response.status().as_u16();
         let bytes = outcome.response.body().size_hint().exact().unwrap_or(0);
+        let ms = started.elapsed().as_millis();
         tracing::info!(
             target: "thumbs_local::access",
-            %method,
-            path,
-            status,
-            bytes,
-            ms = started.elapsed().as_millis() as u64,
             function = outcome.function.unwrap_or("-"),
             request_id,
-            "{method} {path} {status} {bytes}B {}ms",
-            started.elapsed().as_millis()
+            "{method} {path} {status} {bytes}B {ms}ms"
         );
         outcome.response
     }

@@ -1,16 +1,19 @@
 //! The three thumbs functions, constructed from the template's function definitions.
 //!
 //! A function is recognised by its `Metadata.BuildProperties.Binary` (the cargo-lambda binary:
-//! `thumbs-upload`, `thumbs-resize`, `thumbs-serve`), else by its logical id. Each gets its
-//! configuration from the template environment (Globals merged, parameters resolved), never
-//! from this process's environment, and a `Store` on the embedded S3 server.
+//! `thumbs-upload`, `thumbs-resize`, `thumbs-serve`), else by its logical id. Each is built the
+//! way its `main.rs` builds it, but from the template environment (Globals merged, parameters
+//! resolved, `BUCKET_NAME` = the local bucket) instead of this process's environment, and with a
+//! `Store` on the embedded S3 server. Nothing here looks inside a request: that is the handlers'.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use thumbs_store::StoreConfig;
+use lambda_http::Request;
+use thumbs_core::config::Config;
+use thumbs_store::{Store, StoreConfig};
 
-use crate::functions::{EventFunction, HttpFunction};
+use crate::functions::{EventFunction, HttpFunction, JsonEventFunction, LambdaHttpFunction};
 use crate::template::FunctionDef;
 
 /// A constructed function.
@@ -19,12 +22,69 @@ pub enum Built {
     Event(Arc<dyn EventFunction>),
 }
 
-/// Builds the local implementation of `function`, `None` if this stack has none.
+/// Which of the thumbs functions a template function is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Upload,
+    Resize,
+    Serve,
+}
+
+impl Kind {
+    pub fn of(function: &FunctionDef) -> Option<Kind> {
+        let name = function
+            .binary
+            .clone()
+            .unwrap_or_else(|| function.logical_id.to_ascii_lowercase());
+        if name.contains("upload") {
+            Some(Kind::Upload)
+        } else if name.contains("resize") {
+            Some(Kind::Resize)
+        } else if name.contains("serve") {
+            Some(Kind::Serve)
+        } else {
+            None
+        }
+    }
+}
+
+/// Builds the local implementation of `function`; `None` if it is none of the thumbs functions.
 pub async fn build(
     function: &FunctionDef,
-    _environment: &BTreeMap<String, String>,
-    _store: &StoreConfig,
+    environment: &BTreeMap<String, String>,
+    store: &StoreConfig,
 ) -> Result<Option<Built>, String> {
-    let _ = function;
-    Ok(None)
+    let Some(kind) = Kind::of(function) else {
+        return Ok(None);
+    };
+    let config = Config::from_lookup(|name| environment.get(name).cloned())
+        .map_err(|err| err.to_string())?;
+    let store = Store::connect(store).await;
+    let built = match kind {
+        Kind::Upload => {
+            let max_presigned = match environment.get("MAX_PRESIGNED_BYTES") {
+                Some(value) => value.trim().parse().map_err(|_| {
+                    format!("invalid MAX_PRESIGNED_BYTES={value:?}: expected a number of bytes")
+                })?,
+                None => thumbs_upload::DEFAULT_MAX_PRESIGNED_BYTES,
+            };
+            let upload = Arc::new(
+                thumbs_upload::Upload::new(config, store).with_max_presigned_bytes(max_presigned),
+            );
+            Built::Http(LambdaHttpFunction::new(move |request: Request| {
+                let upload = Arc::clone(&upload);
+                async move { upload.handle(request).await }
+            }))
+        }
+        Kind::Serve => return Ok(None), // TEMP until thumbs-serve lands
+        Kind::Resize => {
+            // As its main.rs: the event as JSON, because s3:TestEvent is not an S3Event.
+            let resize = Arc::new(thumbs_resize::Resize::new(config, store));
+            Built::Event(JsonEventFunction::new(move |event: serde_json::Value| {
+                let resize = Arc::clone(&resize);
+                async move { resize.handle_json(event).await }
+            }))
+        }
+    };
+    Ok(Some(built))
 }
