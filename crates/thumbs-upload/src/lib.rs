@@ -1,1 +1,336 @@
-//! thumbs-upload (being written)
+//! thumbs-upload: the Lambda behind `POST /images`, `POST /uploads` and `DELETE /images/{id}`.
+//!
+//! - [`Upload`]: the handler. It turns an API Gateway request into core types and store calls
+//!   and back; it holds no image logic (that is thumbs-core) and no S3 logic (thumbs-store).
+//! - [`body`]: where request bodies become image bytes — every body form of the HTTP contract.
+//! - `respond.rs`: JSON responses and the one conversion of errors to HTTP responses.
+//!
+//! Data flows one way: event → body decoding → sniff + probe (limits, before any pixel
+//! buffer) → content-addressed id → `originals/{id}`. Thumbnails are made by thumbs-resize when
+//! S3 reports the new original. Client faults are responses, never `Err`: the handler returns
+//! `Response` and Lambda never retries a 4xx.
+
+pub mod body;
+mod respond;
+
+use std::time::Duration;
+
+use lambda_http::http::{Method, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Deserialize;
+use thumbs_core::config::Config;
+use thumbs_core::error::{ApiError, Error};
+use thumbs_core::format::{Format, sniff};
+use thumbs_core::id::ImageId;
+use thumbs_store::Store;
+use thumbs_store::layout::{self, OriginalKey};
+
+use crate::body::{BodyError, decode_upload};
+use crate::respond::{error_response, json_response, public_base};
+
+/// Default cap on presigned uploads (`MAX_PRESIGNED_BYTES`).
+pub const DEFAULT_MAX_PRESIGNED_BYTES: u64 = 50 * 1024 * 1024;
+/// How long a presigned PUT stays valid.
+pub const PRESIGNED_EXPIRY: Duration = Duration::from_secs(15 * 60);
+
+/// The upload handler: configuration read once, one shared [`Store`].
+#[derive(Debug, Clone)]
+pub struct Upload {
+    config: Config,
+    store: Store,
+    max_presigned_bytes: u64,
+}
+
+impl Upload {
+    pub fn new(config: Config, store: Store) -> Upload {
+        Upload {
+            config,
+            store,
+            max_presigned_bytes: DEFAULT_MAX_PRESIGNED_BYTES,
+        }
+    }
+
+    /// Largest file `POST /uploads` will presign a PUT for.
+    pub fn with_max_presigned_bytes(mut self, bytes: u64) -> Upload {
+        self.max_presigned_bytes = bytes;
+        self
+    }
+
+    /// Routes one API Gateway request. Every outcome, client fault or storage outage, is a
+    /// response with a JSON error body; nothing is half-written on failure.
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let path = request_path(&req);
+        let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let result = match (req.method(), segments.as_slice()) {
+            (&Method::POST, ["images"]) => self.post_image(&req).await,
+            (&Method::POST, ["uploads"]) => self.post_upload(&req).await,
+            (&Method::DELETE, ["images", id]) => {
+                let id = req
+                    .path_parameters()
+                    .first("id")
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| (*id).to_owned());
+                self.delete_image(&id).await
+            }
+            (_, ["images"] | ["uploads"] | ["images", _]) => Err(ApiError::new(
+                405,
+                "method_not_allowed",
+                format!("{} is not allowed on {path}", req.method()),
+            )),
+            _ => Err(ApiError::new(
+                404,
+                "not_found",
+                format!("no route for {} {path}", req.method()),
+            )),
+        };
+        result.unwrap_or_else(|err| error_response(&err))
+    }
+
+    /// `POST /images`: decode, sniff, probe, store `originals/{id}`.
+    async fn post_image(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let bytes = decode_upload(
+            content_type,
+            req.body().as_ref(),
+            self.config.max_upload_bytes,
+        )
+        .map_err(|err| body_error(&err))?;
+        let format = sniff(&bytes).map_err(|err| ApiError::from(&err))?;
+        let info =
+            thumbs_core::probe(&bytes, &self.config.limits).map_err(|err| ApiError::from(&err))?;
+        let id = ImageId::for_content(&bytes);
+        let key = OriginalKey::new(&id);
+
+        // Content-addressed: the same bytes are the same image. Head first so a repeat upload
+        // writes nothing (and does not re-trigger the resize).
+        let existing = self
+            .store
+            .head(key.as_str())
+            .await
+            .map_err(|err| store_error(&err))?;
+        let status = match existing {
+            Some(_) => {
+                let ready = self
+                    .store
+                    .head(&layout::manifest_key(&id))
+                    .await
+                    .map_err(|err| store_error(&err))?;
+                if ready.is_some() {
+                    "ready"
+                } else {
+                    "processing"
+                }
+            }
+            None => {
+                self.store
+                    .put(key.as_str(), bytes.clone(), format.mime())
+                    .await
+                    .map_err(|err| store_error(&err))?;
+                tracing::info!(%id, format = format.name(), bytes = bytes.len(), "stored original");
+                "processing"
+            }
+        };
+        let base = public_base(req);
+        let thumbnails: serde_json::Map<String, serde_json::Value> = self
+            .config
+            .sizes
+            .iter()
+            .map(|size| {
+                (
+                    size.to_string(),
+                    format!("{base}/images/{id}/{size}.jpg").into(),
+                )
+            })
+            .collect();
+        let body = serde_json::json!({
+            "id": id,
+            "status": status,
+            "original": {
+                "format": info.format.name(),
+                "width": info.width,
+                "height": info.height,
+                "bytes": bytes.len(),
+            },
+            "thumbnails": thumbnails,
+        });
+        let code = if existing.is_some() {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        };
+        let mut resp = json_response(code, &body);
+        let location = format!("{base}/images/{id}");
+        resp.headers_mut().insert(
+            header::LOCATION,
+            location.parse().expect("ids are URL-safe"),
+        );
+        Ok(resp)
+    }
+
+    /// `POST /uploads`: a presigned PUT for files past the Lambda payload limit. The PUT to S3
+    /// triggers the same resize; limits are applied there, since these bytes never pass here.
+    async fn post_upload(&self, req: &Request) -> Result<Response<Body>, ApiError> {
+        #[derive(Deserialize)]
+        struct UploadRequest {
+            content_type: String,
+            bytes: u64,
+        }
+        let request: UploadRequest =
+            serde_json::from_slice(req.body().as_ref()).map_err(|err| {
+                ApiError::new(
+                    400,
+                    "bad_request",
+                    format!(r#"expected JSON {{"content_type": "image/...", "bytes": N}}: {err}"#),
+                )
+            })?;
+        let content_type = request.content_type.trim().to_ascii_lowercase();
+        let Some(format) = format_for_mime(&content_type) else {
+            return Err(ApiError::from(&Error::UnsupportedFormat));
+        };
+        if request.bytes == 0 {
+            return Err(ApiError::new(
+                400,
+                "bad_request",
+                "bytes must be at least 1",
+            ));
+        }
+        if request.bytes > self.max_presigned_bytes {
+            return Err(ApiError::new(
+                413,
+                "too_large",
+                format!(
+                    "{} bytes is more than the upload limit of {} bytes",
+                    request.bytes, self.max_presigned_bytes
+                ),
+            ));
+        }
+        let id = ImageId::random();
+        let key = OriginalKey::new(&id);
+        let presigned = self
+            .store
+            .presign_put(key.as_str(), format.mime(), request.bytes, PRESIGNED_EXPIRY)
+            .await
+            .map_err(|err| store_error(&err))?;
+        let headers: serde_json::Map<String, serde_json::Value> = presigned
+            .headers
+            .iter()
+            .map(|(name, value)| (canonical_header(name), value.clone().into()))
+            .collect();
+        let expires_at = time::OffsetDateTime::from(presigned.expires_at)
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let base = public_base(req);
+        let body = serde_json::json!({
+            "id": id,
+            "url": presigned.url,
+            "method": presigned.method,
+            "headers": headers,
+            "expires_at": expires_at,
+            "status_url": format!("{base}/images/{id}"),
+        });
+        Ok(json_response(StatusCode::OK, &body))
+    }
+
+    /// `DELETE /images/{id}`: thumbnails first, then the original — if anything fails midway
+    /// the original is still there and a retried DELETE finishes the job.
+    async fn delete_image(&self, id: &str) -> Result<Response<Body>, ApiError> {
+        let id = ImageId::parse(id).map_err(|err| ApiError::from(&err))?;
+        let key = OriginalKey::new(&id);
+        let original = self
+            .store
+            .head(key.as_str())
+            .await
+            .map_err(|err| store_error(&err))?;
+        let removed = self
+            .store
+            .delete_prefix(&layout::thumbnails_prefix(&id))
+            .await
+            .map_err(|err| store_error(&err))?;
+        if original.is_none() && removed == 0 {
+            return Err(ApiError::new(404, "not_found", format!("no image {id}")));
+        }
+        self.store
+            .delete(key.as_str())
+            .await
+            .map_err(|err| store_error(&err))?;
+        tracing::info!(%id, thumbnails = removed, "deleted image");
+        Ok(Response::builder()
+            .status(StatusCode::NO_CONTENT)
+            .body(Body::Empty)
+            .expect("static response"))
+    }
+}
+
+/// `MAX_PRESIGNED_BYTES` (default 50 MB), for `main` to read once.
+pub fn max_presigned_bytes_from_env() -> Result<u64, String> {
+    match std::env::var("MAX_PRESIGNED_BYTES") {
+        Ok(value) => value.trim().parse().map_err(|_| {
+            format!("invalid MAX_PRESIGNED_BYTES={value:?}: expected a number of bytes")
+        }),
+        Err(_) => Ok(DEFAULT_MAX_PRESIGNED_BYTES),
+    }
+}
+
+/// The resource path API Gateway matched (`path` in the REST proxy event, without the stage),
+/// falling back to the URI path for requests built in-process.
+fn request_path(req: &Request) -> String {
+    let raw = req.raw_http_path();
+    if raw.is_empty() {
+        req.uri().path().to_owned()
+    } else {
+        raw.to_owned()
+    }
+}
+
+fn body_error(err: &BodyError) -> ApiError {
+    match err {
+        BodyError::TooLarge { bytes, limit } => ApiError::from(&Error::InputTooLarge {
+            bytes: *bytes,
+            limit: *limit,
+        }),
+        BodyError::BadEncoding(message) => ApiError::new(400, "bad_encoding", message.clone()),
+        BodyError::Empty => ApiError::new(400, "bad_encoding", err.to_string()),
+    }
+}
+
+fn store_error(err: &thumbs_store::StoreError) -> ApiError {
+    tracing::error!(error = %err, transient = err.is_transient(), "storage call failed");
+    ApiError::from(err)
+}
+
+/// The supported format a client-declared type names (`image/jpg` too). Presigned uploads
+/// are sniffed again by the resize before anything is trusted.
+fn format_for_mime(mime: &str) -> Option<Format> {
+    let mime = if mime == "image/jpg" {
+        "image/jpeg"
+    } else {
+        mime
+    };
+    [
+        Format::Jpeg,
+        Format::Png,
+        Format::Gif,
+        Format::WebP,
+        Format::Bmp,
+        Format::Tiff,
+    ]
+    .into_iter()
+    .find(|format| format.mime() == mime)
+}
+
+/// `content-type` → `Content-Type`, as a client would write it.
+fn canonical_header(name: &str) -> String {
+    name.split('-')
+        .map(|part| {
+            let mut chars = part.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}

@@ -1,1 +1,22 @@
-fn main() {}
+//! The upload Lambda: tracing, configuration and the S3 client set up once, then the runtime.
+
+use std::convert::Infallible;
+
+use lambda_http::{Error, service_fn};
+use thumbs_store::{Store, StoreConfig};
+use thumbs_upload::Upload;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, else RUST_LOG.
+    lambda_http::tracing::init_default_subscriber();
+    let config = thumbs_core::config::Config::from_env()?;
+    let max_presigned = thumbs_upload::max_presigned_bytes_from_env()?;
+    let store = Store::connect(&StoreConfig::from_env()?).await;
+    let upload = Upload::new(config, store).with_max_presigned_bytes(max_presigned);
+    let upload = &upload;
+    lambda_http::run(service_fn(move |req| async move {
+        Ok::<_, Infallible>(upload.handle(req).await)
+    }))
+    .await
+}
