@@ -285,7 +285,8 @@ impl Gateway {
             }
         };
         let accept = header(&parts.headers, "accept");
-        let response = match self.proxy_response(reply, accept, request_id) {
+        let is_head = parts.method == Method::HEAD;
+        let response = match self.proxy_response(reply, accept, is_head, request_id) {
             Ok(response) => response,
             Err(error) => self.gateway_error(error, request_id).response,
         };
@@ -346,6 +347,7 @@ impl Gateway {
         &self,
         reply: Value,
         accept: Option<&str>,
+        is_head: bool,
         request_id: &str,
     ) -> Result<Response<Full<Bytes>>, GatewayError> {
         let reply_bytes = serde_json::to_vec(&reply)
@@ -436,6 +438,16 @@ impl Gateway {
         } else {
             body.into_bytes()
         };
+        // The gateway sends its own framing: the function's Content-Length describes the body it
+        // returned (binary), not necessarily the one sent (base64 text when Accept did not match).
+        // A HEAD answer has no body, so there the function's length (of the GET body) stays.
+        let headers = builder.headers_mut().expect("fresh builder");
+        if !(is_head && bytes.is_empty()) {
+            headers.remove(http::header::CONTENT_LENGTH);
+        }
+        for hop_by_hop in [http::header::TRANSFER_ENCODING, http::header::CONNECTION] {
+            headers.remove(hop_by_hop);
+        }
         builder
             .body(Full::new(Bytes::from(bytes)))
             .map_err(|_| malformed("invalid header in the response"))

@@ -76,7 +76,13 @@ pub async fn build(
                 async move { upload.handle(request).await }
             }))
         }
-        Kind::Serve => return Ok(None), // TEMP until thumbs-serve lands
+        Kind::Serve => {
+            let serve = Arc::new(thumbs_serve::Serve::new(config, store));
+            Built::Http(LambdaHttpFunction::new(move |request: Request| {
+                let serve = Arc::clone(&serve);
+                async move { serve.handle(request).await }
+            }))
+        }
         Kind::Resize => {
             // As its main.rs: the event as JSON, because s3:TestEvent is not an S3Event.
             let resize = Arc::new(thumbs_resize::Resize::new(config, store));

@@ -47,8 +47,11 @@ fn entry(function: Arc<dyn HttpFunction>) -> FunctionEntry {
 /// A lambda_http handler returning a JPEG, as thumbs-serve does.
 fn jpeg_function() -> Arc<dyn HttpFunction> {
     LambdaHttpFunction::new(|_request: Request| async move {
+        // Content-Length of the binary, as thumbs-serve sets it: must not survive when the client
+        // gets the (longer) base64 text.
         Response::builder()
             .header("content-type", "image/jpeg")
+            .header("content-length", JPEG.len().to_string())
             .body(Body::from(JPEG.to_vec()))
             .unwrap()
     })
