@@ -1,1 +1,206 @@
-//! thumbs-resize (being written)
+//! thumbs-resize: the Lambda S3 invokes when an object is created under `originals/`.
+//!
+//! [`Resize`] turns each record into thumbnails: decode the key (S3 URL-encodes it), skip what
+//! is not ours or already done, read the original within the limits, make every configured
+//! size from ONE decode (thumbs-core), write them, and write `manifest.json` LAST — its presence
+//! is the "ready" marker and what makes duplicate deliveries harmless.
+//!
+//! Error policy (S3 notifications are at-least-once and async invocations are retried twice):
+//! - transient storage faults → `Err`, so Lambda retries the whole event (already finished
+//!   records are skipped by their manifest);
+//! - a permanently bad image (unsupported, over the limits, undecodable) → `error.json` and
+//!   `Ok`: retrying the same bytes cannot help.
+
+use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
+use thumbs_core::config::Config;
+use thumbs_core::error::{ApiError, Error};
+use thumbs_core::id::ImageId;
+use thumbs_store::event::{decode_key, is_test_event};
+use thumbs_store::layout::{
+    self, Failure, Manifest, ManifestSource, ManifestThumbnail, OriginalKey, ThumbnailKey,
+};
+use thumbs_store::{Store, StoreError};
+
+/// The only reason the resize returns `Err`: something Lambda should retry.
+#[derive(Debug, thiserror::Error)]
+pub enum ResizeError {
+    #[error("transient storage fault: {0}")]
+    Transient(#[from] StoreError),
+    #[error("the event is neither an S3 notification nor s3:TestEvent: {0}")]
+    BadEvent(String),
+}
+
+/// What happened to one record (returned for logs and tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// All sizes and the manifest written.
+    Ready(ImageId),
+    /// The manifest was already there (a duplicate delivery).
+    AlreadyDone(ImageId),
+    /// Not an `originals/{id}` key, or another bucket.
+    Ignored(String),
+    /// The object is gone (deleted after the event was sent).
+    Missing(String),
+    /// A permanent failure, recorded in `error.json`.
+    Failed(ImageId, String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Resize {
+    config: Config,
+    store: Store,
+}
+
+impl Resize {
+    pub fn new(config: Config, store: Store) -> Resize {
+        Resize { config, store }
+    }
+
+    /// Entry point for the runtime: recognises `s3:TestEvent` (which has no `Records`), then
+    /// handles the notification.
+    pub async fn handle_json(&self, event: serde_json::Value) -> Result<(), ResizeError> {
+        if is_test_event(&event) {
+            tracing::info!("s3:TestEvent received: notifications are configured");
+            return Ok(());
+        }
+        let event: S3Event =
+            serde_json::from_value(event).map_err(|err| ResizeError::BadEvent(err.to_string()))?;
+        self.handle(event).await
+    }
+
+    /// Handles every record; `Err` only when a transient fault left some record undone.
+    pub async fn handle(&self, event: S3Event) -> Result<(), ResizeError> {
+        self.handle_records(&event).await.map(|_| ())
+    }
+
+    /// Like [`Resize::handle`], returning what happened to each record.
+    pub async fn handle_records(&self, event: &S3Event) -> Result<Vec<Outcome>, ResizeError> {
+        let mut outcomes = Vec::with_capacity(event.records.len());
+        let mut transient = None;
+        for record in &event.records {
+            match self.handle_record(record).await {
+                Ok(outcome) => {
+                    tracing::info!(?outcome, "record done");
+                    outcomes.push(outcome);
+                }
+                Err(err) if err.is_transient() => {
+                    tracing::warn!(error = %err, "transient fault; the event will be retried");
+                    transient = Some(err);
+                }
+                Err(err) => {
+                    // Retrying cannot fix e.g. access denied; say so loudly and move on.
+                    tracing::error!(error = %err, "permanent storage fault; record skipped");
+                    outcomes.push(Outcome::Ignored(err.to_string()));
+                }
+            }
+        }
+        match transient {
+            Some(err) => Err(ResizeError::Transient(err)),
+            None => Ok(outcomes),
+        }
+    }
+
+    async fn handle_record(&self, record: &S3EventRecord) -> Result<Outcome, StoreError> {
+        let raw_key = record.s3.object.key.as_deref().unwrap_or("");
+        // S3 URL-encodes keys in events: "my photo.jpg" arrives as "my+photo.jpg".
+        let key = match decode_key(raw_key) {
+            Ok(key) => key,
+            Err(err) => return Ok(Outcome::Ignored(err.to_string())),
+        };
+        if let Some(bucket) = record.s3.bucket.name.as_deref()
+            && bucket != self.store.bucket()
+        {
+            return Ok(Outcome::Ignored(format!(
+                "{bucket}/{key}: not this function's bucket"
+            )));
+        }
+        if !record
+            .event_name
+            .as_deref()
+            .unwrap_or("ObjectCreated:")
+            .starts_with("ObjectCreated:")
+        {
+            return Ok(Outcome::Ignored(format!(
+                "{key}: not an ObjectCreated event"
+            )));
+        }
+        let Some(id) = OriginalKey::parse_id(&key) else {
+            return Ok(Outcome::Ignored(format!("{key}: not originals/{{id}}")));
+        };
+        if self.store.head(&layout::manifest_key(&id)).await?.is_some() {
+            return Ok(Outcome::AlreadyDone(id));
+        }
+
+        // Presigned uploads reach S3 without passing the upload Lambda: apply the limits here.
+        let original = OriginalKey::new(&id);
+        let limit = self.config.limits.max_input_bytes as u64;
+        let object = match self.store.get_limited(original.as_str(), limit).await {
+            Ok(object) => object,
+            Err(StoreError::NotFound { .. }) => return Ok(Outcome::Missing(key)),
+            Err(StoreError::TooLarge { size, .. }) => {
+                let err = Error::InputTooLarge {
+                    bytes: size as usize,
+                    limit: limit as usize,
+                };
+                return self.fail(&id, &err).await;
+            }
+            Err(err) => return Err(err),
+        };
+
+        let bytes = object.bytes.clone();
+        let config = self.config.clone();
+        // CPU-bound: keep it off the async worker threads.
+        let made = tokio::task::spawn_blocking(move || {
+            thumbs_core::probe(&bytes, &config.limits)?;
+            thumbs_core::make_thumbnails(&bytes, &config.sizes, &config)
+        })
+        .await
+        .unwrap_or_else(|join| Err(Error::Encode(format!("thumbnail task failed: {join}"))));
+        let thumbnails = match made {
+            Ok(thumbnails) => thumbnails,
+            Err(err) => return self.fail(&id, &err).await,
+        };
+
+        let mut written = Vec::with_capacity(thumbnails.images.len());
+        for thumb in &thumbnails.images {
+            let key = ThumbnailKey::new(&id, thumb.size);
+            self.store
+                .put(key.as_str(), thumb.jpeg.clone(), "image/jpeg")
+                .await?;
+            written.push(ManifestThumbnail {
+                size: thumb.size.get(),
+                width: thumb.width,
+                height: thumb.height,
+                bytes: thumb.jpeg.len() as u64,
+            });
+        }
+        let manifest = Manifest {
+            source: ManifestSource {
+                format: thumbnails.source.format.name().to_owned(),
+                width: thumbnails.source.width,
+                height: thumbnails.source.height,
+                bytes: object.meta.size,
+            },
+            thumbnails: written,
+        };
+        // Last: only now is the image "ready".
+        self.store
+            .put_json(&layout::manifest_key(&id), &manifest)
+            .await?;
+        Ok(Outcome::Ready(id))
+    }
+
+    /// Records a permanent failure in `error.json` (what `GET /images/{id}` reports).
+    async fn fail(&self, id: &ImageId, err: &Error) -> Result<Outcome, StoreError> {
+        let api = ApiError::from(err);
+        tracing::warn!(%id, code = api.code, "cannot make thumbnails: {err}");
+        let failure = Failure {
+            code: api.code.to_owned(),
+            reason: err.to_string(),
+        };
+        self.store
+            .put_json(&layout::error_key(id), &failure)
+            .await?;
+        Ok(Outcome::Failed(id.clone(), err.to_string()))
+    }
+}

@@ -1,1 +1,300 @@
-//! thumbs-serve (being written)
+//! thumbs-serve: the Lambda behind the public reads.
+//!
+//! - `GET|HEAD /images/{id}/{size}.jpg` — the thumbnail as `Body::Binary` (lambda_http answers
+//!   with `isBase64Encoded: true`, which API Gateway turns back into bytes when the request's
+//!   Accept matches binaryMediaTypes — DESIGN.md rule 2), strong ETag, immutable caching,
+//!   `If-None-Match` → 304. When the original exists but the thumbnail does not yet, that one
+//!   size is rendered on demand and written, so an `<img>` placed right after upload never breaks.
+//! - `GET /images/{id}` — JSON status: processing | ready | failed (with reason), sizes present.
+//! - `GET /` — the upload page (`assets/index.html`, compiled in).
+//!
+//! [`Serve`] holds no image logic (thumbs-core renders) and no S3 logic (thumbs-store).
+
+mod respond;
+
+use lambda_http::http::{HeaderMap, Method, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+use thumbs_core::config::{Config, ThumbnailSize};
+use thumbs_core::error::{ApiError, Error};
+use thumbs_core::id::ImageId;
+use thumbs_store::layout::{self, Failure, Manifest, OriginalKey, ThumbnailKey};
+use thumbs_store::{Store, StoreError};
+
+use crate::respond::{error_response, json_response};
+
+/// The upload page, served at `GET /`.
+pub const INDEX_HTML: &str = include_str!("../assets/index.html");
+/// Thumbnails never change for an id (content-addressed or random, never reused).
+pub const CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
+
+#[derive(Debug, Clone)]
+pub struct Serve {
+    config: Config,
+    store: Store,
+}
+
+impl Serve {
+    pub fn new(config: Config, store: Store) -> Serve {
+        Serve { config, store }
+    }
+
+    /// Routes one API Gateway request; every outcome is a response.
+    pub async fn handle(&self, req: Request) -> Response<Body> {
+        let path = request_path(&req);
+        let segments: Vec<&str> = path
+            .trim_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .collect();
+        let head = req.method() == Method::HEAD;
+        if req.method() != Method::GET && !head {
+            return error_response(&ApiError::new(
+                405,
+                "method_not_allowed",
+                format!("{} is not allowed here", req.method()),
+            ));
+        }
+        // Prefer API Gateway's pathParameters (resource /images/{id}/{file}); fall back to the
+        // path for proxy resources and in-process requests.
+        let params = req.path_parameters();
+        let result = match segments.as_slice() {
+            [] => Ok(page(head)),
+            ["images", id] => self.status(params.first("id").unwrap_or(id), head).await,
+            ["images", id, file] => {
+                let id = params.first("id").unwrap_or(id);
+                let file = params
+                    .first("size")
+                    .or(params.first("file"))
+                    .unwrap_or(file);
+                self.thumbnail(id, file, req.headers(), head).await
+            }
+            _ => Err(ApiError::new(
+                404,
+                "not_found",
+                format!("no route for {path}"),
+            )),
+        };
+        result.unwrap_or_else(|err| error_response(&err))
+    }
+
+    /// `GET /images/{id}/{size}.jpg`.
+    async fn thumbnail(
+        &self,
+        id: &str,
+        file: &str,
+        headers: &HeaderMap,
+        head: bool,
+    ) -> Result<Response<Body>, ApiError> {
+        let id = ImageId::parse(id).map_err(|err| ApiError::from(&err))?;
+        let size_text = file.strip_suffix(".jpg").unwrap_or(file);
+        let size = self
+            .config
+            .require_size(size_text)
+            .map_err(|err| ApiError::from(&err))?;
+        let key = ThumbnailKey::new(&id, size);
+
+        if head {
+            if let Some(meta) = self
+                .store
+                .head(key.as_str())
+                .await
+                .map_err(|e| store_error(&e))?
+            {
+                return Ok(image_response(headers, meta.etag, meta.size, None));
+            }
+        } else {
+            match self.store.get(key.as_str()).await {
+                Ok(object) => {
+                    let etag = object.meta.etag.clone();
+                    return Ok(image_response(
+                        headers,
+                        etag,
+                        object.meta.size,
+                        Some(object.bytes.to_vec()),
+                    ));
+                }
+                Err(StoreError::NotFound { .. }) => {}
+                Err(err) => return Err(store_error(&err)),
+            }
+        }
+
+        let (jpeg, etag) = self.render_on_demand(&id, size).await?;
+        let len = jpeg.len() as u64;
+        Ok(image_response(headers, etag, len, (!head).then_some(jpeg)))
+    }
+
+    /// The original exists but this thumbnail does not (yet): render just this size, write it
+    /// (the resize will write the same bytes — the pipeline is deterministic), and serve it.
+    async fn render_on_demand(
+        &self,
+        id: &ImageId,
+        size: ThumbnailSize,
+    ) -> Result<(Vec<u8>, Option<String>), ApiError> {
+        let limit = self.config.limits.max_input_bytes as u64;
+        let original = match self
+            .store
+            .get_limited(OriginalKey::new(id).as_str(), limit)
+            .await
+        {
+            Ok(object) => object,
+            Err(StoreError::NotFound { .. }) => {
+                return Err(ApiError::new(404, "not_found", format!("no image {id}")));
+            }
+            Err(StoreError::TooLarge { size: bytes, .. }) => {
+                return Err(ApiError::from(&Error::InputTooLarge {
+                    bytes: bytes as usize,
+                    limit: limit as usize,
+                }));
+            }
+            Err(err) => return Err(store_error(&err)),
+        };
+        let config = self.config.clone();
+        let bytes = original.bytes;
+        let made = tokio::task::spawn_blocking(move || {
+            thumbs_core::probe(&bytes, &config.limits)?;
+            thumbs_core::make_thumbnails(&bytes, &[size], &config)
+        })
+        .await
+        .unwrap_or_else(|join| Err(Error::Encode(format!("thumbnail task failed: {join}"))))
+        .map_err(|err| ApiError::from(&err))?;
+        let jpeg = made
+            .images
+            .into_iter()
+            .next()
+            .map(|t| t.jpeg)
+            .ok_or_else(|| ApiError::new(500, "internal", "no thumbnail was produced"))?;
+        let key = ThumbnailKey::new(id, size);
+        let etag = self
+            .store
+            .put(key.as_str(), jpeg.clone(), "image/jpeg")
+            .await
+            .map_err(|e| store_error(&e))?;
+        tracing::info!(%id, %size, bytes = jpeg.len(), "rendered on demand");
+        Ok((jpeg, etag))
+    }
+
+    /// `GET /images/{id}`: ready (manifest) > failed (error.json) > processing (original) > 404.
+    async fn status(&self, id: &str, head: bool) -> Result<Response<Body>, ApiError> {
+        let id = ImageId::parse(id).map_err(|err| ApiError::from(&err))?;
+        let manifest: Option<Manifest> = self
+            .store
+            .get_json(&layout::manifest_key(&id))
+            .await
+            .map_err(|e| store_error(&e))?;
+        let body = if let Some(manifest) = manifest {
+            let sizes: Vec<u32> = manifest.thumbnails.iter().map(|t| t.size).collect();
+            serde_json::json!({ "id": id, "status": "ready", "sizes": sizes, "original": manifest.source,
+                                "thumbnails": manifest.thumbnails })
+        } else if let Some(failure) = self
+            .store
+            .get_json::<Failure>(&layout::error_key(&id))
+            .await
+            .map_err(|e| store_error(&e))?
+        {
+            serde_json::json!({ "id": id, "status": "failed", "reason": failure.reason, "code": failure.code, "sizes": [] })
+        } else if self
+            .store
+            .head(OriginalKey::new(&id).as_str())
+            .await
+            .map_err(|e| store_error(&e))?
+            .is_some()
+        {
+            let prefix = layout::thumbnails_prefix(&id);
+            let mut sizes: Vec<u32> = self
+                .store
+                .list(&prefix)
+                .await
+                .map_err(|e| store_error(&e))?
+                .iter()
+                .filter_map(|key| {
+                    key.strip_prefix(&prefix)?
+                        .strip_suffix(".jpg")?
+                        .parse()
+                        .ok()
+                })
+                .collect();
+            sizes.sort_unstable();
+            serde_json::json!({ "id": id, "status": "processing", "sizes": sizes })
+        } else {
+            return Err(ApiError::new(404, "not_found", format!("no image {id}")));
+        };
+        let mut resp = json_response(StatusCode::OK, &body);
+        // Status changes: never cache it.
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, "no-store".parse().expect("static"));
+        if head {
+            *resp.body_mut() = Body::Empty;
+        }
+        Ok(resp)
+    }
+}
+
+/// 200 with the JPEG (or headers only for HEAD), or 304 when `If-None-Match` has our ETag.
+fn image_response(
+    req_headers: &HeaderMap,
+    etag: Option<String>,
+    len: u64,
+    body: Option<Vec<u8>>,
+) -> Response<Body> {
+    let etag = etag.unwrap_or_else(|| "\"thumbs\"".to_owned());
+    let mut builder = Response::builder()
+        .header(header::ETAG, &etag)
+        .header(header::CACHE_CONTROL, CACHE_CONTROL);
+    if if_none_match(req_headers, &etag) {
+        return builder
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::Empty)
+            .expect("valid response");
+    }
+    builder = builder
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "image/jpeg")
+        .header(header::CONTENT_LENGTH, len);
+    let body = match body {
+        Some(bytes) => Body::Binary(bytes),
+        None => Body::Empty,
+    };
+    builder.body(body).expect("valid response")
+}
+
+/// RFC 9110 13.1.2: weak comparison; `*` matches any current representation.
+fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+    let ours = etag.trim_start_matches("W/");
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|value| {
+            value
+                .split(',')
+                .map(str::trim)
+                .any(|tag| tag == "*" || tag.trim_start_matches("W/") == ours)
+        })
+}
+
+fn page(head: bool) -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(if head {
+            Body::Empty
+        } else {
+            Body::Text(INDEX_HTML.to_owned())
+        })
+        .expect("valid response")
+}
+
+fn request_path(req: &Request) -> String {
+    let raw = req.raw_http_path();
+    if raw.is_empty() {
+        req.uri().path().to_owned()
+    } else {
+        raw.to_owned()
+    }
+}
+
+fn store_error(err: &StoreError) -> ApiError {
+    tracing::error!(error = %err, transient = err.is_transient(), "storage call failed");
+    ApiError::from(err)
+}

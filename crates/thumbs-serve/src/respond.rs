@@ -1,0 +1,52 @@
+//! Building responses: JSON bodies, and the one conversion of an [`ApiError`] to HTTP.
+
+use lambda_http::http::{StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use thumbs_core::error::ApiError;
+
+/// `{"error":{"code","message"}}` with the error's status, plus `Retry-After` on 503.
+pub(crate) fn error_response(err: &ApiError) -> Response<Body> {
+    if err.status >= 500 {
+        tracing::warn!(status = err.status, code = err.code, "{}", err.message);
+    }
+    let mut builder = Response::builder()
+        .status(err.status)
+        .header(header::CONTENT_TYPE, "application/json");
+    if let Some(seconds) = err.retry_after {
+        builder = builder.header(header::RETRY_AFTER, seconds);
+    }
+    builder
+        .body(Body::Text(err.to_json()))
+        .expect("valid status and headers")
+}
+
+pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::Text(body.to_string()))
+        .expect("valid status and headers")
+}
+
+/// The path prefix public URLs need: `/{stage}` when the request came through API Gateway's
+/// default `*.execute-api.*.amazonaws.com` host (whose URLs include the stage), empty
+/// otherwise (custom domains, thumbs-local, in-process calls).
+#[allow(dead_code)]
+pub(crate) fn public_base(req: &Request) -> String {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    if !host.contains(".execute-api.") {
+        return String::new();
+    }
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => match ctx.stage.as_deref() {
+            Some(stage) if !stage.is_empty() && stage != "$default" => format!("/{stage}"),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,265 @@
+//! thumbs-serve driven by SAM-generated API Gateway REST proxy events (infra/events) parsed by
+//! lambda_http, against the embedded S3 server over HTTP with the real aws-sdk-s3 client.
+
+use lambda_http::{Body, Response};
+use thumbs_core::config::Config;
+use thumbs_core::id::ImageId;
+use thumbs_resize::Resize;
+use thumbs_serve::Serve;
+use thumbs_store::Store;
+use thumbs_store::event::ObjectCreated;
+use thumbs_store::local_server::LocalS3;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+const BUCKET: &str = "thumbs-test";
+const JPEG: &[u8] = include_bytes!("../../thumbs-core/tests/fixtures/coffee.jpg");
+const SVG: &[u8] = include_bytes!("../../thumbs-core/tests/fixtures/drawing.svg");
+const EVENT: &str = include_str!("../../../infra/events/apigw-post-images.json");
+
+struct Stack {
+    _dir: tempfile::TempDir,
+    _s3: LocalS3,
+    store: Store,
+    serve: Serve,
+    resize: Resize,
+    created: UnboundedReceiver<ObjectCreated>,
+}
+
+async fn stack() -> Stack {
+    let dir = tempfile::tempdir().unwrap();
+    let (tx, created) = tokio::sync::mpsc::unbounded_channel();
+    let s3 = LocalS3::start_with_hook(dir.path(), 0, tx).await.unwrap();
+    s3.create_bucket(BUCKET).unwrap();
+    let store = Store::connect(&s3.store_config(BUCKET)).await;
+    let serve = Serve::new(Config::default(), store.clone());
+    let resize = Resize::new(Config::default(), store.clone());
+    Stack {
+        _dir: dir,
+        _s3: s3,
+        store,
+        serve,
+        resize,
+        created,
+    }
+}
+
+/// The SAM event as a GET/HEAD through resource `/images/{id}/{file}` (or a proxy resource).
+fn event(
+    method: &str,
+    path: &str,
+    params: serde_json::Value,
+    headers: &[(&str, &str)],
+) -> lambda_http::Request {
+    let mut e: serde_json::Value = serde_json::from_str(EVENT).unwrap();
+    e["httpMethod"] = method.into();
+    e["requestContext"]["httpMethod"] = method.into();
+    e["path"] = path.into();
+    e["requestContext"]["path"] = format!("/prod{path}").into();
+    e["pathParameters"] = params;
+    e["body"] = serde_json::Value::Null;
+    e["isBase64Encoded"] = false.into();
+    for (name, value) in headers {
+        e["headers"][*name] = (*value).into();
+        e["multiValueHeaders"][*name] = serde_json::json!([value]);
+    }
+    lambda_http::request::from_str(&e.to_string()).unwrap()
+}
+
+fn get(path: &str) -> lambda_http::Request {
+    event("GET", path, serde_json::Value::Null, &[])
+}
+
+fn json(resp: &Response<Body>) -> serde_json::Value {
+    serde_json::from_slice(resp.body().as_ref()).unwrap_or(serde_json::Value::Null)
+}
+
+fn header<'a>(resp: &'a Response<Body>, name: &str) -> Option<&'a str> {
+    resp.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+fn drain(rx: &mut UnboundedReceiver<ObjectCreated>) -> Vec<String> {
+    std::iter::from_fn(|| rx.try_recv().ok())
+        .map(|c| c.key)
+        .collect()
+}
+
+async fn original(s: &mut Stack, bytes: &[u8]) -> ImageId {
+    let id = ImageId::for_content(bytes);
+    s.store
+        .put(&format!("originals/{id}"), bytes.to_vec(), "image/jpeg")
+        .await
+        .unwrap();
+    drain(&mut s.created);
+    id
+}
+
+async fn resized(s: &mut Stack, bytes: &[u8]) -> ImageId {
+    let id = original(s, bytes).await;
+    let record = ObjectCreated {
+        event_name: "ObjectCreated:Put",
+        bucket: BUCKET.into(),
+        key: format!("originals/{id}"),
+        size: 0,
+        etag: String::new(),
+    };
+    s.resize
+        .handle(record.to_s3_event("us-east-1"))
+        .await
+        .unwrap();
+    drain(&mut s.created);
+    id
+}
+
+#[tokio::test]
+async fn thumbnail_is_binary_jpeg_with_etag_and_immutable_caching() {
+    let mut s = stack().await;
+    let id = resized(&mut s, JPEG).await;
+    let params = serde_json::json!({ "id": id.as_str(), "file": "256.jpg" });
+    let resp = s
+        .serve
+        .handle(event("GET", &format!("/images/{id}/256.jpg"), params, &[]))
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(header(&resp, "content-type"), Some("image/jpeg"));
+    assert_eq!(
+        header(&resp, "cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let etag = header(&resp, "etag").unwrap().to_owned();
+    assert!(etag.starts_with('"') && etag.len() > 2, "{etag}");
+    // Body::Binary is what makes lambda_http answer with isBase64Encoded: true.
+    let Body::Binary(bytes) = resp.body() else {
+        panic!("expected a binary body")
+    };
+    assert_eq!(&bytes[..2], b"\xff\xd8");
+    assert_eq!(
+        header(&resp, "content-length"),
+        Some(bytes.len().to_string().as_str())
+    );
+
+    let cached = s
+        .serve
+        .handle(event(
+            "GET",
+            &format!("/images/{id}/256.jpg"),
+            serde_json::Value::Null,
+            &[("If-None-Match", &etag)],
+        ))
+        .await;
+    assert_eq!(cached.status(), 304);
+    assert!(cached.body().is_empty());
+    assert_eq!(header(&cached, "etag"), Some(etag.as_str()));
+
+    let head = s
+        .serve
+        .handle(event(
+            "HEAD",
+            &format!("/images/{id}/256.jpg"),
+            serde_json::Value::Null,
+            &[],
+        ))
+        .await;
+    assert_eq!(head.status(), 200);
+    assert!(head.body().is_empty());
+    assert_eq!(
+        header(&head, "content-length"),
+        Some(bytes.len().to_string().as_str())
+    );
+    assert_eq!(header(&head, "etag"), Some(etag.as_str()));
+}
+
+#[tokio::test]
+async fn thumbnail_renders_on_demand_when_only_the_original_exists() {
+    let mut s = stack().await;
+    let id = original(&mut s, JPEG).await;
+    let resp = s.serve.handle(get(&format!("/images/{id}/128.jpg"))).await;
+    assert_eq!(
+        resp.status(),
+        200,
+        "{}",
+        String::from_utf8_lossy(resp.body().as_ref())
+    );
+    let Body::Binary(bytes) = resp.body() else {
+        panic!("expected a binary body")
+    };
+    assert_eq!(&bytes[..2], b"\xff\xd8");
+    // Just that size is written, and the next GET is served from S3 with the same ETag.
+    assert_eq!(drain(&mut s.created), [format!("thumbnails/{id}/128.jpg")]);
+    let etag = header(&resp, "etag").unwrap().to_owned();
+    let again = s.serve.handle(get(&format!("/images/{id}/128.jpg"))).await;
+    assert_eq!(header(&again, "etag"), Some(etag.as_str()));
+    assert_eq!(again.body().as_ref(), bytes.as_slice());
+}
+
+#[tokio::test]
+async fn bad_size_unknown_id_and_invalid_id() {
+    let mut s = stack().await;
+    let id = original(&mut s, JPEG).await;
+    let resp = s.serve.handle(get(&format!("/images/{id}/300.jpg"))).await;
+    assert_eq!(resp.status(), 400);
+    let message = json(&resp)["error"]["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("128, 256, 512"), "{message}");
+    assert_eq!(json(&resp)["error"]["code"], "invalid_size");
+
+    let unknown = ImageId::random();
+    let resp = s
+        .serve
+        .handle(get(&format!("/images/{unknown}/256.jpg")))
+        .await;
+    assert_eq!(
+        (resp.status().as_u16(), json(&resp)["error"]["code"].clone()),
+        (404, "not_found".into())
+    );
+    let resp = s.serve.handle(get(&format!("/images/{unknown}"))).await;
+    assert_eq!(resp.status(), 404);
+    let resp = s.serve.handle(get("/images/not-an-id/256.jpg")).await;
+    assert_eq!(
+        (resp.status().as_u16(), json(&resp)["error"]["code"].clone()),
+        (400, "invalid_id".into())
+    );
+}
+
+#[tokio::test]
+async fn status_goes_processing_then_ready_or_failed() {
+    let mut s = stack().await;
+    let id = original(&mut s, JPEG).await;
+    let resp = s.serve.handle(get(&format!("/images/{id}"))).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(json(&resp)["status"], "processing");
+    assert_eq!(json(&resp)["sizes"], serde_json::json!([]));
+
+    let id = resized(&mut s, JPEG).await;
+    let params = serde_json::json!({ "id": id.as_str() });
+    let resp = s
+        .serve
+        .handle(event("GET", &format!("/images/{id}"), params, &[]))
+        .await;
+    assert_eq!(json(&resp)["status"], "ready", "{}", json(&resp));
+    assert_eq!(json(&resp)["sizes"], serde_json::json!([128, 256, 512]));
+
+    let bad = resized(&mut s, SVG).await;
+    let resp = s.serve.handle(get(&format!("/images/{bad}"))).await;
+    assert_eq!(json(&resp)["status"], "failed");
+    assert!(
+        json(&resp)["reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a supported image")
+    );
+}
+
+#[tokio::test]
+async fn root_serves_the_upload_page() {
+    let s = stack().await;
+    let resp = s.serve.handle(get("/")).await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        header(&resp, "content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(
+        String::from_utf8_lossy(resp.body().as_ref())
+            .to_ascii_lowercase()
+            .contains("<html")
+    );
+}
