@@ -210,7 +210,10 @@ def machine(thumbs_bin: str, venv_python: str) -> list[str]:
         f"- OS: {osr.group(1) if osr else platform.platform()}, kernel {platform.release()}",
         f"- thumbs: `{sh(thumbs_bin, '--version')}` built from {head}"
         + (" with uncommitted changes under crates/" if dirty else "")
-        + f" (release profile), {sh('rustc', '--version')}",
+        + f" (release profile), {sh('rustc', '--version')}; JPEG decoder in thumbs-core: "
+        + ("thumbs-jpeg" if "thumbs-jpeg" in (ROOT / "crates/thumbs-core/Cargo.toml").read_text()
+           else "jpeg-decoder (thumbs-jpeg not wired in)") + ", thumbs-core last changed in "
+        + sh("git", "-C", str(ROOT), "log", "-1", "--format=%h", "--", "crates/thumbs-core"),
         f"- vipsthumbnail: {sh('vips', '--version')}",
         f"- {pil}",
         f"- {sharp_v}, node {sh('node', '--version')}",
