@@ -20,7 +20,7 @@ use thumbs_core::id::ImageId;
 use thumbs_store::layout::{self, Failure, Manifest, OriginalKey, ThumbnailKey};
 use thumbs_store::{Store, StoreError};
 
-use crate::respond::{error_response, json_response};
+use crate::respond::{error_response, json_response, public_base};
 
 /// The upload page, served at `GET /`.
 pub const INDEX_HTML: &str = include_str!("../assets/index.html");
@@ -59,7 +59,10 @@ impl Serve {
         let params = req.path_parameters();
         let result = match segments.as_slice() {
             [] => Ok(page(head)),
-            ["images", id] => self.status(params.first("id").unwrap_or(id), head).await,
+            ["images", id] => {
+                self.status(&req, params.first("id").unwrap_or(id), head)
+                    .await
+            }
             ["images", id, file] => {
                 let id = params.first("id").unwrap_or(id);
                 let file = params
@@ -174,8 +177,29 @@ impl Serve {
     }
 
     /// `GET /images/{id}`: ready (manifest) > failed (error.json) > processing (original) > 404.
-    async fn status(&self, id: &str, head: bool) -> Result<Response<Body>, ApiError> {
+    ///
+    /// Same shape as the upload reply: `thumbnails` maps each configured size to its URL (all of
+    /// them work while processing, since missing ones are rendered on demand) and `sizes` lists
+    /// the thumbnails already stored.
+    async fn status(
+        &self,
+        req: &Request,
+        id: &str,
+        head: bool,
+    ) -> Result<Response<Body>, ApiError> {
         let id = ImageId::parse(id).map_err(|err| ApiError::from(&err))?;
+        let base = public_base(req);
+        let urls: serde_json::Map<String, serde_json::Value> = self
+            .config
+            .sizes
+            .iter()
+            .map(|size| {
+                (
+                    size.to_string(),
+                    format!("{base}/images/{id}/{size}.jpg").into(),
+                )
+            })
+            .collect();
         let manifest: Option<Manifest> = self
             .store
             .get_json(&layout::manifest_key(&id))
@@ -184,14 +208,15 @@ impl Serve {
         let body = if let Some(manifest) = manifest {
             let sizes: Vec<u32> = manifest.thumbnails.iter().map(|t| t.size).collect();
             serde_json::json!({ "id": id, "status": "ready", "sizes": sizes, "original": manifest.source,
-                                "thumbnails": manifest.thumbnails })
+                                "thumbnails": urls, "outputs": manifest.thumbnails })
         } else if let Some(failure) = self
             .store
             .get_json::<Failure>(&layout::error_key(&id))
             .await
             .map_err(|e| store_error(&e))?
         {
-            serde_json::json!({ "id": id, "status": "failed", "reason": failure.reason, "code": failure.code, "sizes": [] })
+            serde_json::json!({ "id": id, "status": "failed", "reason": failure.reason, "code": failure.code,
+                                "sizes": [], "thumbnails": {} })
         } else if self
             .store
             .head(OriginalKey::new(&id).as_str())
@@ -214,7 +239,7 @@ impl Serve {
                 })
                 .collect();
             sizes.sort_unstable();
-            serde_json::json!({ "id": id, "status": "processing", "sizes": sizes })
+            serde_json::json!({ "id": id, "status": "processing", "sizes": sizes, "thumbnails": urls })
         } else {
             return Err(ApiError::new(404, "not_found", format!("no image {id}")));
         };

@@ -32,7 +32,6 @@ pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value) -> Res
 /// The path prefix public URLs need: `/{stage}` when the request came through API Gateway's
 /// default `*.execute-api.*.amazonaws.com` host (whose URLs include the stage), empty
 /// otherwise (custom domains, thumbs-local, in-process calls).
-#[allow(dead_code)]
 pub(crate) fn public_base(req: &Request) -> String {
     let host = req
         .headers()
