@@ -145,43 +145,67 @@ impl BlockDecoder for Sequential<'_> {
         let blk = &mut self.blk;
         blk[0] = c.dc_pred;
         let mut k = 1usize;
-        while k < 64 {
-            if r.nbits() < 32 {
-                r.refill();
+        if c.idct.dc_only() {
+            // The AC coefficients must be decoded to find the next block, but nothing reads them:
+            // only advance (F.2.2.2 with the values dropped).
+            while k < 64 {
+                if r.nbits() < 32 {
+                    r.refill();
+                }
+                let adv = r.skip_ac(ac);
+                if adv != 0 {
+                    k += adv;
+                    continue;
+                }
+                let rs = r.decode(ac);
+                let (run, s) = (usize::from(rs >> 4), u32::from(rs & 15));
+                if s == 0 {
+                    if run == 15 {
+                        k += 16;
+                        continue;
+                    }
+                    break;
+                }
+                r.skip(s);
+                k += run + 1;
             }
-            let f = r.fast_ac(ac);
-            if f != 0 {
-                k += ((f >> 8) & 0xFF) as usize;
+        } else {
+            while k < 64 {
+                if r.nbits() < 32 {
+                    r.refill();
+                }
+                let f = r.fast_ac(ac);
+                if f != 0 {
+                    k += ((f >> 8) & 0xFF) as usize;
+                    if k > 63 {
+                        break;
+                    }
+                    blk[usize::from(ZIGZAG[k])] = f >> 16;
+                    k += 1;
+                    continue;
+                }
+                let rs = r.decode(ac);
+                let (run, s) = (usize::from(rs >> 4), u32::from(rs & 15));
+                if s == 0 {
+                    if run == 15 {
+                        k += 16; // ZRL
+                        continue;
+                    }
+                    break; // EOB
+                }
+                k += run;
                 if k > 63 {
                     break;
                 }
-                blk[usize::from(ZIGZAG[k])] = f >> 16;
+                blk[usize::from(ZIGZAG[k])] = r.receive_extend(s);
                 k += 1;
-                continue;
             }
-            let rs = r.decode(ac);
-            let (run, s) = (usize::from(rs >> 4), u32::from(rs & 15));
-            if s == 0 {
-                if run == 15 {
-                    k += 16; // ZRL
-                    continue;
-                }
-                break; // EOB
-            }
-            k += run;
-            if k > 63 {
-                break;
-            }
-            blk[usize::from(ZIGZAG[k])] = r.receive_extend(s);
-            k += 1;
         }
-        // A 1×1 output reads only the DC (the AC terms average out over the block, idct.rs);
-        // the AC entries are cleared for the next block all the same, which may be a chroma
-        // block with a larger output.
+        // A 1×1 output reads only the DC (the AC terms average out over the block, idct.rs).
+        // Larger outputs read all 64 and clear them, so `blk` is all zero between blocks.
         let q = &self.q[sc];
         if c.idct.dc_only() {
             self.fc[0] = blk[0] as f32 * q[0];
-            *blk = [0; 64];
         } else {
             for ((f, b), &q) in self.fc.iter_mut().zip(blk.iter_mut()).zip(q) {
                 *f = *b as f32 * q;

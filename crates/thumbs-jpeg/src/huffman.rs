@@ -19,6 +19,9 @@ pub(crate) struct HuffTable {
     /// For AC tables: `(value << 16) | (run << 8) | total bits` when code plus magnitude bits fit
     /// in LOOKAHEAD and the symbol is not EOB/ZRL, else 0.
     fast_ac: Box<[i32; LOOKUP_SIZE]>,
+    /// For AC tables whose values are dropped: `(zigzag advance << 8) | (code + magnitude bits)`
+    /// for codes of at most LOOKAHEAD bits (advance 64 for EOB, 16 for ZRL), else 0.
+    skip_ac: Box<[u16; LOOKUP_SIZE]>,
     /// Largest code of each length (-1 if none), T.81 F.2.2.3 MAXCODE; index 17 is a sentinel.
     maxcode: [i32; 18],
     /// `VALPTR - MINCODE` per length: symbol index = code + valoffset.
@@ -81,9 +84,23 @@ impl HuffTable {
             let v = extend(bits, size);
             *f = (v << 16) | ((run as i32) << 8) | (len + size) as i32;
         }
+        let mut skip_ac = Box::new([0u16; LOOKUP_SIZE]);
+        for (e, s) in lookup.iter().zip(skip_ac.iter_mut()) {
+            if *e == 0 {
+                continue;
+            }
+            let rs = *e & 0xFF;
+            let adv = match rs {
+                0x00 => 64,
+                0xF0 => 16,
+                _ => (rs >> 4) + 1,
+            };
+            *s = (adv << 8) | ((*e >> 8) + (rs & 15));
+        }
         Ok(HuffTable {
             lookup,
             fast_ac,
+            skip_ac,
             maxcode,
             valoffset,
             values,
@@ -233,9 +250,10 @@ impl<'a> BitReader<'a> {
 
     #[inline(always)]
     fn consume(&mut self, n: u32) {
-        // `n <= nbits` holds because callers refill before each symbol (at most 16 + 16 bits).
+        // `n <= 32 <= nbits` holds because callers refill before each symbol (at most 16 + 16
+        // bits); `min` keeps a broken invariant from underflowing.
         let n = n.min(self.nbits);
-        self.bits = self.bits.checked_shl(n).unwrap_or(0);
+        self.bits <<= n;
         self.nbits -= n;
     }
 
@@ -275,6 +293,21 @@ impl<'a> BitReader<'a> {
         let v = self.peek(size);
         self.consume(size);
         extend(v, size)
+    }
+
+    /// Skips one AC symbol and its value without decoding the value: returns how far the zigzag
+    /// index advances (64 for EOB), or 0 if the code is longer than LOOKAHEAD bits.
+    #[inline(always)]
+    pub(crate) fn skip_ac(&mut self, t: &HuffTable) -> usize {
+        let e = t.skip_ac[self.peek(LOOKAHEAD) as usize];
+        self.consume(u32::from(e & 0xFF));
+        usize::from(e >> 8)
+    }
+
+    /// Drops `n` bits (a coefficient value nobody reads).
+    #[inline(always)]
+    pub(crate) fn skip(&mut self, n: u32) {
+        self.consume(n.min(16));
     }
 
     /// RECEIVE (T.81 F.2.2.4): `n` raw bits.
