@@ -6,6 +6,13 @@
 //! entropy-decode the AC scans whose coefficients the chosen scale would throw away: at 1/8 the
 //! AC scans are skipped by searching for the next marker.
 //!
+//! Quality: at 1/2, 1/4 and 1/8 each output sample is exactly the box average of the full-size
+//! IDCT (jidctred.c style), and subsampled chroma is decoded straight at the luma resolution
+//! (a 4:2:0 chroma block gives 2×2 samples at 1/8), so no upsampling is needed — except for a
+//! progressive file at 1/8, where only the chroma DC is decoded and a triangle filter upsamples
+//! it (softer colour edges; mean error against a full decode ~4 instead of <1 on a saturated
+//! photo, before the thumbnail resize shrinks it further).
+//!
 //! Entry points: [`read_header`] (dimensions, colour model, sampling, EXIF and ICC bytes — cheap,
 //! nothing proportional to the pixel count) and [`decode_scaled`] with a [`Scale`] (see
 //! [`Scale::for_target`]) and [`Limits`]. Arithmetic-coded, lossless, hierarchical and 12-bit
