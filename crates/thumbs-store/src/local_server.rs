@@ -156,7 +156,11 @@ impl Drop for LocalS3 {
 
 async fn accept_loop(listener: TcpListener, service: S3Service) {
     let http = ConnBuilder::new(TokioExecutor::new());
+    // Connections live in this task's JoinSet, so aborting the accept loop (dropping LocalS3)
+    // also closes keep-alive connections a client pooled: "stopped" means stopped.
+    let mut connections = tokio::task::JoinSet::new();
     loop {
+        while connections.try_join_next().is_some() {}
         let socket = match listener.accept().await {
             Ok((socket, _)) => socket,
             Err(err) => {
@@ -166,7 +170,7 @@ async fn accept_loop(listener: TcpListener, service: S3Service) {
         };
         let service = service.clone();
         let http = http.clone();
-        tokio::spawn(async move {
+        connections.spawn(async move {
             let svc = service_fn(move |req| with_cors(service.clone(), req));
             if let Err(err) = http.serve_connection(TokioIo::new(socket), svc).await {
                 tracing::debug!("embedded S3: connection ended: {err}");
