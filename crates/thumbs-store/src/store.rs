@@ -3,6 +3,7 @@
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::Client;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
 use aws_sdk_s3::config::{Credentials, Region, RequestChecksumCalculation};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
@@ -12,6 +13,13 @@ use serde::de::DeserializeOwned;
 
 use crate::config::StoreConfig;
 use crate::error::StoreError;
+
+/// Per-attempt bound on one S3 call (to the response head; bodies stream after it).
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Bound on one S3 call with the SDK's retries. A handler makes at most two calls before it
+/// answers, so a hung S3 gives the client 503 + Retry-After well inside API Gateway's 29 s
+/// integration timeout (DESIGN.md rule 4) instead of a bare 504.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The bucket, through one S3 client built at start-up. Cheap to clone (the client is an `Arc`).
 #[derive(Debug, Clone)]
@@ -57,7 +65,8 @@ impl Store {
             .force_path_style(config.force_path_style)
             // Checksums only where S3 requires them: keeps presigned URLs free of a checksum
             // of the empty body, and works with every S3-compatible endpoint.
-            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired);
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .timeout_config(timeouts(ATTEMPT_TIMEOUT, OPERATION_TIMEOUT));
         if let Some(endpoint) = &config.endpoint_url {
             builder = builder.endpoint_url(endpoint);
         }
@@ -71,6 +80,17 @@ impl Store {
             ));
         }
         Store::new(Client::from_conf(builder.build()), config.bucket.clone())
+    }
+
+    /// The same store with other S3 call bounds (tests use short ones against a hung S3).
+    pub fn with_timeouts(self, attempt: Duration, operation: Duration) -> Store {
+        let config = self
+            .client
+            .config()
+            .to_builder()
+            .timeout_config(timeouts(attempt, operation))
+            .build();
+        Store::new(Client::from_conf(config), self.bucket)
     }
 
     /// Wraps an existing client.
@@ -287,4 +307,12 @@ impl Store {
             expires_at: start + expires,
         })
     }
+}
+
+fn timeouts(attempt: Duration, operation: Duration) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(operation)
+        .build()
 }
