@@ -155,3 +155,34 @@ async fn s3_stopped_mid_run_is_503_and_serving_resumes_when_it_is_back() {
     assert_eq!(originals(dir.path()).len(), 2);
     drop(s3);
 }
+
+#[tokio::test]
+async fn hung_s3_is_503_with_retry_after_before_the_gateway_gives_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let s3 = LocalS3::start(dir.path(), 0).await.unwrap();
+    s3.create_bucket(BUCKET).unwrap();
+    let proxy = FaultProxy::start(&s3.endpoint_url()).await;
+    let store = Store::connect(&StoreConfig {
+        endpoint_url: Some(proxy.endpoint_url()),
+        ..s3.store_config(BUCKET)
+    })
+    .await;
+    // The production bounds: one call (retries included) well under API Gateway's 29 s.
+    let timeouts = store.client().config().timeout_config().cloned().unwrap();
+    let operation = timeouts.operation_timeout().expect("an operation timeout");
+    assert!(operation <= Duration::from_secs(12), "{operation:?}");
+    // The same mechanism with short bounds, so the test is quick.
+    let store = store.with_timeouts(Duration::from_millis(300), Duration::from_secs(1));
+    let upload = Upload::new(Config::default(), store);
+    proxy.set(Fault::Delay(Duration::from_secs(30)));
+    let started = Instant::now();
+    let resp = upload.handle(post_image("image/jpeg", JPEG)).await;
+    eprintln!(
+        "measured: hung S3 → {} after {:?}",
+        resp.status(),
+        started.elapsed()
+    );
+    assert_503_retry_after(&resp);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(originals(dir.path()), Vec::<String>::new());
+}
