@@ -16,4 +16,8 @@ djpeg -pnm "$src/rhythm.jpg" > "$work/r.ppm"
 cjpeg -quality 92 -sample 2x2 "$work/r.ppm" > "$dir/rhythm-baseline-420-q92.jpg"
 cjpeg -quality 92 -sample 2x2 -progressive "$work/r.ppm" > "$dir/rhythm-progressive-420-q92.jpg"
 cjpeg -quality 100 -sample 2x1 -progressive "$work/r.ppm" > "$dir/rhythm-progressive-422-q100.jpg"
+# 2.3 MP: a 256 px thumbnail needs 1/4 here, not 1/8.
+convert "$work/r.ppm" -resize 1920x1200 "$work/s.ppm"
+cjpeg -quality 92 -sample 2x2 "$work/s.ppm" > "$dir/small-baseline-420-q92.jpg"
+cjpeg -quality 92 -sample 2x2 -progressive "$work/s.ppm" > "$dir/small-progressive-420-q92.jpg"
 ls -la "$dir"
