@@ -86,8 +86,9 @@ fn progressive_custom_script_with_successive_approximation() {
 
 #[test]
 fn cmyk_baseline_and_progressive() {
-    check("coffee-cmyk.jpg", 2.0);
-    check_with("coffee-cmyk-progressive.jpg", 5.0, 2.0);
+    // ImageMagick subsamples two of the four CMYK planes; 1/8 lands at ~2.0 on the cyan plane.
+    check("coffee-cmyk.jpg", 2.5);
+    check_with("coffee-cmyk-progressive.jpg", 5.0, 2.5);
     let b = common::fixture("coffee-cmyk.jpg");
     let h = read_header(&b).unwrap();
     assert!(matches!(
