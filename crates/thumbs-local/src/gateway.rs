@@ -189,8 +189,22 @@ impl Gateway {
                 return self.gateway_error(GatewayError::RequestTooLarge, request_id);
             }
             Err(BodyError::Broken(err)) => {
-                tracing::warn!(request_id, %err, "reading the request body failed");
-                return self.gateway_error(GatewayError::InternalServerError, request_id);
+                // The client's fault (a body shorter than its Content-Length, broken chunked
+                // framing): AWS's HTTP front end answers 400 before API Gateway runs.
+                tracing::warn!(request_id, %err, "reading the request body failed: 400");
+                let body = serde_json::json!({
+                    "error": { "code": "bad_request", "message": format!("request body: {err}") }
+                });
+                let mut response = Response::builder().status(StatusCode::BAD_REQUEST);
+                let headers = response.headers_mut().expect("fresh builder");
+                insert(headers, "content-type", "application/json");
+                insert(headers, "connection", "close");
+                return Outcome {
+                    response: response
+                        .body(Full::new(Bytes::from(body.to_string())))
+                        .expect("valid response"),
+                    function: None,
+                };
             }
         };
 
