@@ -634,3 +634,78 @@ async fn hostile_ids_and_sizes_get_4xx_json_and_the_server_keeps_serving() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     stack.shutdown().await;
 }
+
+/// Sends raw bytes, half-closes, and returns the status line's code if one came back in time.
+async fn raw_exchange(api_url: &str, request: &[u8]) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let authority = api_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let _ = stream.write_all(request).await;
+    let _ = stream.shutdown().await;
+    let mut reply = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut reply)).await;
+    let text = String::from_utf8_lossy(&reply);
+    text.strip_prefix("HTTP/1.1 ")
+        .and_then(|rest| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_http_never_gets_a_5xx_and_the_server_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = stack(dir.path()).await;
+    let key = &stack.api_key;
+    let big_header = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(200_000)
+    );
+    let mut bad_type = format!(
+        "POST /images HTTP/1.1\r\nHost: x\r\nx-api-key: {key}\r\nContent-Length: 4\r\nContent-Type: image/"
+    )
+    .into_bytes();
+    bad_type.extend_from_slice(b"\xff\xfe\r\n\r\nabcd");
+    let requests: Vec<(&str, Vec<u8>)> = vec![
+        ("binary garbage", b"\x00\x01\x02\x03\r\n\r\n".to_vec()),
+        ("no request line", b"\r\n\r\n".to_vec()),
+        ("HTTP/0.9", b"GET /\r\n".to_vec()),
+        ("unknown version", b"GET / HTTP/7.0\r\nHost: x\r\n\r\n".to_vec()),
+        ("200 kB header", big_header.into_bytes()),
+        (
+            "body shorter than Content-Length",
+            format!("POST /images HTTP/1.1\r\nHost: x\r\nx-api-key: {key}\r\nContent-Type: image/jpeg\r\nContent-Length: 100000\r\n\r\nshort").into_bytes(),
+        ),
+        (
+            "negative Content-Length",
+            format!("POST /images HTTP/1.1\r\nHost: x\r\nx-api-key: {key}\r\nContent-Length: -1\r\n\r\n").into_bytes(),
+        ),
+        (
+            "two Content-Lengths",
+            format!("POST /images HTTP/1.1\r\nHost: x\r\nx-api-key: {key}\r\nContent-Length: 2\r\nContent-Length: 4\r\n\r\nabcd").into_bytes(),
+        ),
+        (
+            "bad chunk size",
+            format!("POST /images HTTP/1.1\r\nHost: x\r\nx-api-key: {key}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n").into_bytes(),
+        ),
+        ("Content-Type with invalid UTF-8", bad_type),
+        ("raw space in the path", b"GET /images/a b HTTP/1.1\r\nHost: x\r\n\r\n".to_vec()),
+        ("raw UTF-8 in the path", "GET /images/é/256.jpg HTTP/1.1\r\nHost: x\r\n\r\n".as_bytes().to_vec()),
+        ("absolute-form target", b"GET http://evil.example/images HTTP/1.1\r\nHost: x\r\n\r\n".to_vec()),
+        ("CONNECT", b"CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n".to_vec()),
+        ("TRACE", b"TRACE / HTTP/1.1\r\nHost: x\r\n\r\n".to_vec()),
+    ];
+    let mut report = Vec::new();
+    let mut failures = Vec::new();
+    for (name, request) in &requests {
+        let status = raw_exchange(&stack.api_url, request).await;
+        report.push(format!("{status:?} {name}"));
+        if status.is_some_and(|s| s >= 500) {
+            failures.push(format!("{name}: {status:?}"));
+        }
+    }
+    eprintln!("malformed HTTP (status, request):\n{}", report.join("\n"));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(originals(dir.path()), Vec::<String>::new());
+    let reply = post_image(&stack, "image/jpeg", &fixture("coffee.jpg")).await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    stack.shutdown().await;
+}
