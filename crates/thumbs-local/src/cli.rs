@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "thumbs-local", version, about = "thumbs on one machine: API Gateway emulator, embedded S3, thumbnail CLI")]
+#[command(
+    name = "thumbs-local",
+    version,
+    about = "thumbs on one machine: API Gateway emulator, embedded S3, thumbnail CLI"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
