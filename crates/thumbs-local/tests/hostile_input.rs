@@ -709,3 +709,85 @@ async fn malformed_http_never_gets_a_5xx_and_the_server_keeps_serving() {
     assert_eq!(reply.status, 201, "{}", reply.text());
     stack.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_presign_requests_get_4xx_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = stack(dir.path()).await;
+    let cases: &[(&str, &str, &[u16])] = &[
+        (
+            "SVG",
+            r#"{"content_type":"image/svg+xml","bytes":100}"#,
+            &[415],
+        ),
+        (
+            "HTML",
+            r#"{"content_type":"text/html","bytes":100}"#,
+            &[415],
+        ),
+        (
+            "type with parameters",
+            r#"{"content_type":"image/png; charset=x","bytes":100}"#,
+            &[415],
+        ),
+        (
+            "zero bytes",
+            r#"{"content_type":"image/png","bytes":0}"#,
+            &[400],
+        ),
+        (
+            "negative bytes",
+            r#"{"content_type":"image/png","bytes":-1}"#,
+            &[400],
+        ),
+        (
+            "fractional bytes",
+            r#"{"content_type":"image/png","bytes":1.5}"#,
+            &[400],
+        ),
+        (
+            "bytes as text",
+            r#"{"content_type":"image/png","bytes":"100"}"#,
+            &[400],
+        ),
+        (
+            "over u64",
+            r#"{"content_type":"image/png","bytes":99999999999999999999999}"#,
+            &[400],
+        ),
+        (
+            "1 TB",
+            r#"{"content_type":"image/png","bytes":1000000000000}"#,
+            &[413],
+        ),
+        ("no type", r#"{"bytes":100}"#, &[400]),
+        ("not JSON", "content_type=image/png&bytes=100", &[400]),
+        ("JSON array", "[]", &[400]),
+        ("empty", "", &[400]),
+    ];
+    let mut failures = Vec::new();
+    for (name, body, expect) in cases {
+        let reply = send(
+            "POST",
+            &format!("{}/uploads", stack.api_url),
+            &[
+                ("Content-Type", "application/json"),
+                ("x-api-key", &stack.api_key),
+            ],
+            body.as_bytes(),
+        )
+        .await;
+        eprintln!("{:>4} POST /uploads {name}", reply.status);
+        if !expect.contains(&reply.status) {
+            failures.push(format!(
+                "{name}: expected {expect:?}, got {} {}",
+                reply.status,
+                reply.text()
+            ));
+        } else {
+            assert_json_error(name, &reply);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    stack.shutdown().await;
+}
