@@ -6,15 +6,18 @@
 //! 3. only then ask the decoder for pixels.
 //!
 //! `target_max_side` lets a decoder produce fewer pixels when the caller only needs a small
-//! image: JPEG uses jpeg-decoder's scaled IDCT (1/2, 1/4, 1/8) so a 24 MP photo for a 512 px
-//! thumbnail is decoded at about 1.5 MP. The scale is never below what the target needs.
+//! image: JPEG goes through thumbs-jpeg, which decodes straight to 1/2, 1/4 or 1/8 (DCT
+//! scaling) and, for progressive files at 1/8, skips the AC scans entirely, so a 24 MP photo
+//! for a 512 px thumbnail is decoded at about 1.5 MP. The scale is never below what the
+//! target needs. JPEGs thumbs-jpeg does not handle (lossless, arithmetic-coded, 12-bit,
+//! hierarchical) or rejects as malformed fall back to the previous decoders: jpeg-decoder for
+//! complete files (it also reads lossless JPEG), the `image` crate's zune-jpeg for truncated ones.
 //!
 //! # Truncated files
 //! Policy, chosen to match what browsers show: a JPEG that stops early (no EOI marker at the
 //! end) still renders the part that arrived, the missing blocks flat grey as libjpeg and
-//! browsers draw them; a truncated progressive JPEG shows the scans that arrived. Such files
-//! skip shrink-on-load (they are decoded at full size by the `image` crate's zune-jpeg, whose
-//! end-of-data handling is the browser-like one). A JPEG that stops before its first scan has
+//! browsers draw them; a truncated progressive JPEG shows the scans that arrived. thumbs-jpeg
+//! does exactly that, at the reduced scale too. A JPEG that stops before its first scan has
 //! nothing to show and is [`Error::Undecodable`] (422). The other formats' decoders cannot hand
 //! out a partial image, so a truncated PNG, GIF, WebP, BMP or TIFF is also `Undecodable`: a
 //! half-written thumbnail that looks finished would be worse than a clear error.
@@ -62,7 +65,18 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<ImageInfo, Error> {
     let format = sniff(bytes)?;
     limits.check_input(bytes)?;
     let header = match format {
-        Format::Jpeg => JpegSource::open(bytes, limits)?.header,
+        Format::Jpeg => match thumbs_jpeg::read_header(bytes) {
+            Ok(header) => {
+                limits.check_dimensions(header.width, header.height)?;
+                Header {
+                    width: header.width,
+                    height: header.height,
+                    orientation: jpeg_orientation(header.exif),
+                    icc_profile: None,
+                }
+            }
+            Err(_) => JpegSource::open(bytes, limits)?.header,
+        },
         _ => ImageSource::open(bytes, format, limits)?.header,
     };
     Ok(header.info(format))
@@ -80,15 +94,88 @@ pub fn decode(
     let format = sniff(bytes)?;
     limits.check_input(bytes)?;
     match format {
-        // Truncation policy (module docs): jpeg-decoder fails at the end of input, while the
-        // image crate's decoder (zune-jpeg) fills missing blocks with flat grey — and shows a
-        // truncated progressive JPEG at the quality of the scans that arrived, like a browser.
-        Format::Jpeg if !bytes.ends_with(&[0xFF, 0xD9]) => {
-            ImageSource::open(bytes, format, limits)?.decode()
-        }
-        Format::Jpeg => JpegSource::open(bytes, limits)?.decode(target_max_side),
+        Format::Jpeg => match fast_jpeg(bytes, target_max_side, limits)? {
+            Some(decoded) => Ok(decoded),
+            None => decode_jpeg_fallback(bytes, target_max_side, limits),
+        },
         _ => ImageSource::open(bytes, format, limits)?.decode(),
     }
+}
+
+/// The general JPEG decoders, for what thumbs-jpeg declines.
+fn decode_jpeg_fallback(
+    bytes: &[u8],
+    target_max_side: Option<u32>,
+    limits: &Limits,
+) -> Result<DecodedImage, Error> {
+    // Truncation policy (module docs): jpeg-decoder fails at the end of input, while the
+    // image crate's decoder (zune-jpeg) fills missing blocks with flat grey — and shows a
+    // truncated progressive JPEG at the quality of the scans that arrived, like a browser.
+    if bytes.ends_with(&[0xFF, 0xD9]) {
+        JpegSource::open(bytes, limits)?.decode(target_max_side)
+    } else {
+        ImageSource::open(bytes, Format::Jpeg, limits)?.decode()
+    }
+}
+
+/// EXIF orientation from the TIFF bytes of an APP1 "Exif" segment; broken or absent EXIF is
+/// upright, as browsers treat it.
+fn jpeg_orientation(exif: Option<&[u8]>) -> Orientation {
+    exif.and_then(Orientation::from_exif_chunk)
+        .unwrap_or(Orientation::NoTransforms)
+}
+
+/// JPEG through thumbs-jpeg: header, limits, then a decode at the smallest scale that covers
+/// `target_max_side`. `Ok(None)` means "not for this decoder" (an unsupported JPEG process,
+/// data it considers malformed, or its own buffer ceiling): the caller falls back.
+fn fast_jpeg(
+    bytes: &[u8],
+    target_max_side: Option<u32>,
+    limits: &Limits,
+) -> Result<Option<DecodedImage>, Error> {
+    let Ok(header) = thumbs_jpeg::read_header(bytes) else {
+        return Ok(None);
+    };
+    let (width, height) = (header.width, header.height);
+    // Our limits first, from the header alone: nothing has been allocated yet.
+    limits.check_dimensions(width, height)?;
+    let scale = match target_max_side {
+        // fit-inside-N×N is symmetric, so the stored orientation needs the same scale.
+        Some(side) => thumbs_jpeg::Scale::for_target(width, height, side),
+        None => thumbs_jpeg::Scale::Full,
+    };
+    let jpeg_limits = thumbs_jpeg::Limits {
+        max_pixels: limits.max_pixels,
+        // The same budget the jpeg-decoder path had (4 bytes per pixel at the pixel limit);
+        // at the scales thumbnails use, a decode needs a small fraction of it.
+        max_bytes: limits.max_pixels.saturating_mul(4),
+    };
+    let decoded = match thumbs_jpeg::decode_scaled(bytes, scale, &jpeg_limits) {
+        Ok(decoded) => decoded,
+        Err(_) => return Ok(None),
+    };
+    use thumbs_jpeg::PixelFormat as P;
+    let layout = match decoded.format {
+        P::Gray8 => Layout::Gray8,
+        P::Rgb8 => Layout::Rgb8,
+        // Both decoders give ink amounts (0 = no ink): Adobe's inversion and YCCK are undone.
+        P::Cmyk8 => Layout::Cmyk8,
+    };
+    let pixels = Bitmap::new(decoded.width, decoded.height, layout, decoded.pixels)?;
+    let header = Header {
+        width,
+        height,
+        orientation: jpeg_orientation(header.exif),
+        icc_profile: header.icc.map(std::borrow::Cow::into_owned),
+    };
+    Ok(Some(DecodedImage {
+        info: header.info(Format::Jpeg),
+        stored_width: width,
+        stored_height: height,
+        pixels,
+        orientation: header.orientation,
+        icc_profile: header.icc_profile,
+    }))
 }
 
 /// What every decoder's header stage yields.
@@ -201,8 +288,36 @@ struct ImageSource<'a> {
     format: Format,
 }
 
+/// image-webp 0.2 allocates a whole metadata chunk (EXIF, ICCP, XMP, ...) at the size its
+/// header declares before reading it, so a 3 KB file claiming a 3 GB EXIF chunk allocated 3 GB
+/// in `orientation()` (found by fuzz/ `pipeline`). Every chunk but the image data itself (which
+/// the decoder streams, and whose truncation it reports) must fit in the bytes we have.
+fn check_webp_chunks(bytes: &[u8]) -> Result<(), Error> {
+    let mut rest = bytes.get(12..).unwrap_or(&[]);
+    while let Some((header, body)) = rest.split_first_chunk::<8>() {
+        let declared = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+        let size = usize::try_from(declared).unwrap_or(usize::MAX);
+        let fourcc = &header[..4];
+        if size > body.len() {
+            if fourcc == b"VP8 " || fourcc == b"VP8L" {
+                break;
+            }
+            return Err(undecodable(format!(
+                "WebP chunk {:?} declares {size} bytes but only {} follow",
+                String::from_utf8_lossy(fourcc),
+                body.len()
+            )));
+        }
+        rest = body.get(size.saturating_add(size & 1)..).unwrap_or(&[]);
+    }
+    Ok(())
+}
+
 impl<'a> ImageSource<'a> {
     fn open(bytes: &'a [u8], format: Format, limits: &Limits) -> Result<Self, Error> {
+        if format == Format::WebP {
+            check_webp_chunks(bytes)?;
+        }
         let mut reader = ImageReader::with_format(Cursor::new(bytes), format.to_image_format());
         reader.limits(limits.to_image_limits());
         let mut decoder: Box<dyn ImageDecoder + 'a> =
