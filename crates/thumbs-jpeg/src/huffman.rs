@@ -47,6 +47,11 @@ impl HuffTable {
             let n = usize::from(counts[len as usize - 1]);
             valoffset[len as usize] = k as i32 - code as i32;
             for _ in 0..n {
+                // C.2: codes of a length must fit in that many bits. Checked before the code
+                // indexes `lookup` (an overfull DHT used to panic here; found by fuzz/ pipeline).
+                if code >= (1 << len) {
+                    return Err(Error::Format("bad Huffman table (overfull)"));
+                }
                 if len <= LOOKAHEAD {
                     let shift = LOOKAHEAD - len;
                     let first = (code << shift) as usize;
