@@ -117,15 +117,30 @@ impl Config {
     /// The configured size named by `text` (a URL segment such as "256"), if it is one.
     pub fn size(&self, text: &str) -> Option<ThumbnailSize> {
         let size: ThumbnailSize = text.parse().ok()?;
-        self.sizes.contains(&size).then_some(size)
+        // Only the canonical spelling ("256", not "0256" or "+256"): one URL per thumbnail, so
+        // caches and ETags see one resource.
+        (self.sizes.contains(&size) && size.to_string() == text).then_some(size)
+    }
+
+    /// The size in a thumbnail file name, `{size}.jpg` exactly: "256", "256.png" or "0256.jpg"
+    /// are not thumbnail names (400 naming the allowed sizes).
+    pub fn thumbnail_file(&self, file: &str) -> Result<ThumbnailSize, Error> {
+        match file.strip_suffix(".jpg") {
+            Some(size) => self.require_size(size),
+            None => Err(self.invalid_size(file)),
+        }
+    }
+
+    fn invalid_size(&self, given: &str) -> Error {
+        Error::InvalidSize {
+            given: given.to_owned(),
+            allowed: SizeList(self.sizes.iter().map(|s| s.get()).collect()),
+        }
     }
 
     /// Like [`Config::size`], with the error the API returns (400 naming the allowed sizes).
     pub fn require_size(&self, text: &str) -> Result<ThumbnailSize, Error> {
-        self.size(text).ok_or_else(|| Error::InvalidSize {
-            given: text.to_owned(),
-            allowed: SizeList(self.sizes.iter().map(|s| s.get()).collect()),
-        })
+        self.size(text).ok_or_else(|| self.invalid_size(text))
     }
 }
 

@@ -163,3 +163,24 @@ fn errors_map_to_the_designed_http_statuses() {
             .contains("not a supported image")
     );
 }
+
+#[test]
+fn thumbnail_file_names_are_canonical_size_dot_jpg() {
+    let config = thumbs_core::Config::default();
+    assert_eq!(
+        config.thumbnail_file("256.jpg").map(|s| s.get()).ok(),
+        Some(256)
+    );
+    for bad in [
+        "256",
+        "0256.jpg",
+        "+256.jpg",
+        "256.png",
+        "256.jpg.jpg",
+        "100.jpg",
+        ".jpg",
+    ] {
+        let err = config.thumbnail_file(bad).expect_err(bad);
+        assert!(err.to_string().contains("128, 256, 512"), "{bad}: {err}");
+    }
+}

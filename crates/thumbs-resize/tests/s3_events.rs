@@ -245,6 +245,7 @@ async fn transient_storage_fault_is_err_so_lambda_retries() {
         endpoint_url: Some(format!("http://127.0.0.1:{port}")),
         force_path_style: true,
         credentials: Some(("a".into(), "b".into())),
+        session_token: None,
         region: "us-east-1".into(),
     };
     let resize = Resize::new(Config::default(), Store::connect(&config).await);

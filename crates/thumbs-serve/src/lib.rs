@@ -65,11 +65,11 @@ impl Serve {
             }
             ["images", id, file] => {
                 let id = params.first("id").unwrap_or(id);
-                let file = params
-                    .first("size")
-                    .or(params.first("file"))
-                    .unwrap_or(file);
-                self.thumbnail(id, file, req.headers(), head).await
+                let file = match params.first("size") {
+                    Some(size) => format!("{size}.jpg"),
+                    None => params.first("file").unwrap_or(file).to_owned(),
+                };
+                self.thumbnail(id, &file, req.headers(), head).await
             }
             _ => Err(ApiError::new(
                 404,
@@ -89,10 +89,9 @@ impl Serve {
         head: bool,
     ) -> Result<Response<Body>, ApiError> {
         let id = ImageId::parse(id).map_err(|err| ApiError::from(&err))?;
-        let size_text = file.strip_suffix(".jpg").unwrap_or(file);
         let size = self
             .config
-            .require_size(size_text)
+            .thumbnail_file(file)
             .map_err(|err| ApiError::from(&err))?;
         let key = ThumbnailKey::new(&id, size);
 

@@ -143,6 +143,7 @@ impl LocalS3 {
             endpoint_url: Some(self.endpoint_url()),
             force_path_style: true,
             credentials: Some((self.access_key.clone(), self.secret_key.clone())),
+            session_token: None,
             region: "us-east-1".to_owned(),
         }
     }

@@ -4,7 +4,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::timeout::TimeoutConfig;
-use aws_sdk_s3::config::{Credentials, Region, RequestChecksumCalculation};
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, RequestChecksumCalculation};
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use bytes::Bytes;
@@ -57,11 +57,9 @@ pub struct PresignedPut {
 impl Store {
     /// Builds THE S3 client from `config` (region, endpoint, path style, credentials).
     pub async fn connect(config: &StoreConfig) -> Store {
-        let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        let mut builder = aws_sdk_s3::config::Builder::new()
+            .behavior_version(BehaviorVersion::latest())
             .region(Region::new(config.region.clone()))
-            .load()
-            .await;
-        let mut builder = aws_sdk_s3::config::Builder::from(&shared)
             .force_path_style(config.force_path_style)
             // Checksums only where S3 requires them: keeps presigned URLs free of a checksum
             // of the empty body, and works with every S3-compatible endpoint.
@@ -74,9 +72,9 @@ impl Store {
             builder = builder.credentials_provider(Credentials::new(
                 access_key,
                 secret_key,
+                config.session_token.clone(),
                 None,
-                None,
-                "thumbs-static",
+                "environment",
             ));
         }
         Store::new(Client::from_conf(builder.build()), config.bucket.clone())

@@ -125,6 +125,7 @@ async fn unreachable_endpoint_is_transient_and_maps_to_503() {
         endpoint_url: Some(format!("http://127.0.0.1:{port}")),
         force_path_style: true,
         credentials: Some(("a".into(), "b".into())),
+        session_token: None,
         region: "us-east-1".into(),
     };
     let store = Store::connect(&config).await;

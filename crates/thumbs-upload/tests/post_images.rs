@@ -472,6 +472,7 @@ async fn storage_down_is_503_with_retry_after() {
         endpoint_url: Some(format!("http://127.0.0.1:{port}")),
         force_path_style: true,
         credentials: Some(("a".into(), "b".into())),
+        session_token: None,
         region: "us-east-1".into(),
     };
     let upload = Upload::new(Config::default(), Store::connect(&config).await);
