@@ -10,8 +10,6 @@
 //!
 //! [`Serve`] holds no image logic (thumbs-core renders) and no S3 logic (thumbs-store).
 
-mod respond;
-
 use lambda_http::http::{HeaderMap, Method, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use thumbs_core::config::{Config, ThumbnailSize};
@@ -20,7 +18,7 @@ use thumbs_core::id::ImageId;
 use thumbs_store::layout::{self, Failure, Manifest, OriginalKey, ThumbnailKey};
 use thumbs_store::{Store, StoreError};
 
-use crate::respond::{error_response, json_response, public_base};
+use thumbs_http::{error_response, json_response, public_base, thumbnail_urls};
 
 /// The upload page, served at `GET /`.
 pub const INDEX_HTML: &str = include_str!("../assets/index.html");
@@ -188,17 +186,7 @@ impl Serve {
     ) -> Result<Response<Body>, ApiError> {
         let id = ImageId::parse(id).map_err(|err| ApiError::from(&err))?;
         let base = public_base(req);
-        let urls: serde_json::Map<String, serde_json::Value> = self
-            .config
-            .sizes
-            .iter()
-            .map(|size| {
-                (
-                    size.to_string(),
-                    format!("{base}/images/{id}/{size}.jpg").into(),
-                )
-            })
-            .collect();
+        let urls = thumbnail_urls(&base, &id, &self.config.sizes);
         let manifest: Option<Manifest> = self
             .store
             .get_json(&layout::manifest_key(&id))

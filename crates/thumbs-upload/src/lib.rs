@@ -3,7 +3,8 @@
 //! - [`Upload`]: the handler. It turns an API Gateway request into core types and store calls
 //!   and back; it holds no image logic (that is thumbs-core) and no S3 logic (thumbs-store).
 //! - [`body`]: where request bodies become image bytes — every body form of the HTTP contract.
-//! - `respond.rs`: JSON responses and the one conversion of errors to HTTP responses.
+//! - JSON responses and the one conversion of errors to HTTP responses live in `thumbs-http`,
+//!   shared with thumbs-serve.
 //!
 //! Data flows one way: event → body decoding → sniff + probe (limits, before any pixel
 //! buffer) → content-addressed id → `originals/{id}`. Thumbnails are made by thumbs-resize when
@@ -11,7 +12,6 @@
 //! `Response` and Lambda never retries a 4xx.
 
 pub mod body;
-mod respond;
 
 use std::time::Duration;
 
@@ -26,7 +26,7 @@ use thumbs_store::Store;
 use thumbs_store::layout::{self, OriginalKey};
 
 use crate::body::{BodyError, decode_upload};
-use crate::respond::{error_response, json_response, public_base};
+use thumbs_http::{error_response, json_response, public_base, thumbnail_urls};
 
 /// Default cap on presigned uploads (`MAX_PRESIGNED_BYTES`).
 pub const DEFAULT_MAX_PRESIGNED_BYTES: u64 = 50 * 1024 * 1024;
@@ -134,17 +134,7 @@ impl Upload {
             }
         };
         let base = public_base(req);
-        let thumbnails: serde_json::Map<String, serde_json::Value> = self
-            .config
-            .sizes
-            .iter()
-            .map(|size| {
-                (
-                    size.to_string(),
-                    format!("{base}/images/{id}/{size}.jpg").into(),
-                )
-            })
-            .collect();
+        let thumbnails = thumbnail_urls(&base, &id, &self.config.sizes);
         let body = serde_json::json!({
             "id": id,
             "status": status,

@@ -1,12 +1,22 @@
-//! Building responses: JSON bodies, and the one conversion of an [`ApiError`] to HTTP.
+//! thumbs-http: the HTTP side the upload and serve functions share.
+//!
+//! - [`error_response`]: the one conversion of a [`thumbs_core::error::ApiError`] to an HTTP
+//!   response (`{"error":{"code","message"}}`, `Retry-After` on 503).
+//! - [`json_response`]: JSON replies.
+//! - [`public_base`] and [`thumbnail_urls`]: the URLs a reply hands to clients, with the API
+//!   Gateway stage prefix when the request came through the default `execute-api` host.
+//!
+//! No image logic and no S3 here: only translation between core types and HTTP.
 
 use lambda_http::http::{StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
+use thumbs_core::config::ThumbnailSize;
 use thumbs_core::error::ApiError;
+use thumbs_core::id::ImageId;
 
 /// `{"error":{"code","message"}}` with the error's status, plus `Retry-After` on 503.
-pub(crate) fn error_response(err: &ApiError) -> Response<Body> {
+pub fn error_response(err: &ApiError) -> Response<Body> {
     if err.status >= 500 {
         tracing::warn!(status = err.status, code = err.code, "{}", err.message);
     }
@@ -21,7 +31,7 @@ pub(crate) fn error_response(err: &ApiError) -> Response<Body> {
         .expect("valid status and headers")
 }
 
-pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
+pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
     Response::builder()
         .status(status)
         .header(header::CONTENT_TYPE, "application/json")
@@ -32,7 +42,7 @@ pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value) -> Res
 /// The path prefix public URLs need: `/{stage}` when the request came through API Gateway's
 /// default `*.execute-api.*.amazonaws.com` host (whose URLs include the stage), empty
 /// otherwise (custom domains, thumbs-local, in-process calls).
-pub(crate) fn public_base(req: &Request) -> String {
+pub fn public_base(req: &Request) -> String {
     let host = req
         .headers()
         .get(header::HOST)
@@ -48,4 +58,22 @@ pub(crate) fn public_base(req: &Request) -> String {
         },
         _ => String::new(),
     }
+}
+
+/// Size → URL of each thumbnail (`{base}/images/{id}/{size}.jpg`), as upload and status replies
+/// list them.
+pub fn thumbnail_urls(
+    base: &str,
+    id: &ImageId,
+    sizes: &[ThumbnailSize],
+) -> serde_json::Map<String, serde_json::Value> {
+    sizes
+        .iter()
+        .map(|size| {
+            (
+                size.to_string(),
+                format!("{base}/images/{id}/{size}.jpg").into(),
+            )
+        })
+        .collect()
 }
