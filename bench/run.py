@@ -207,7 +207,7 @@ def machine(thumbs_bin: str, venv_python: str) -> list[str]:
         f"- CPU: {model.group(1).strip() if model else '?'}, {cpus.group(1) if cpus else '?'} CPUs "
         f"(all tools pinned to CPU 0, one thread); memory {int(mem_kb.group(1)) / 2**20:.1f} GiB"
         if mem_kb else "- CPU: ?",
-        f"- OS: {osr.group(1) if osr else platform.platform()}, kernel {platform.release()}",
+        f"- OS: {osr.group(1) if osr else platform.system()}",
         f"- thumbs: `{sh(thumbs_bin, '--version')}` built from {head}"
         + (" with uncommitted changes under crates/" if dirty else "")
         + f" (release profile), {sh('rustc', '--version')}; JPEG decoder in thumbs-core: "
