@@ -4,34 +4,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Reply, send};
+use common::{Reply, fixture, send, stack};
 use serde_json::{Value, json};
-use thumbs_local::s3_events::RetryPolicy;
-use thumbs_local::stack::{RunningStack, StackOptions, start};
-
-fn repo_template() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml")
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../thumbs-core/tests/fixtures")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
-}
-
-async fn stack(data_dir: &Path) -> RunningStack {
-    let mut options = StackOptions::new(data_dir, repo_template());
-    options.port = 0;
-    options.s3_port = 0;
-    options.retry = RetryPolicy {
-        delays: vec![Duration::from_millis(50), Duration::from_millis(100)],
-    };
-    start(options).await.expect("stack starts")
-}
+use thumbs_local::stack::RunningStack;
 
 /// Every object key in the embedded S3's data folder.
 fn object_keys(data_dir: &Path) -> Vec<String> {

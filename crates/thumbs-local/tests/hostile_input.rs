@@ -8,35 +8,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use common::{Reply, send};
-use thumbs_local::s3_events::RetryPolicy;
-use thumbs_local::stack::{RunningStack, StackOptions, start};
-
-fn repo_template() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml")
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../thumbs-core/tests/fixtures")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
-}
-
-async fn stack(data_dir: &Path) -> RunningStack {
-    let mut options = StackOptions::new(data_dir, repo_template());
-    options.port = 0;
-    options.s3_port = 0;
-    options.retry = RetryPolicy {
-        delays: vec![Duration::from_millis(50), Duration::from_millis(100)],
-    };
-    start(options).await.expect("stack starts")
-}
+use common::{Reply, fixture, post_image, send, stack};
 
 /// Every object key under the data folder's bucket(s) (s3s-fs keeps one file per key).
 pub fn object_keys(data_dir: &Path) -> Vec<String> {
@@ -185,14 +162,6 @@ fn assert_json_error(what: &str, reply: &Reply) {
         "{what}: {} error shape: {body}",
         reply.status
     );
-}
-
-async fn post_image(stack: &RunningStack, content_type: &str, body: &[u8]) -> Reply {
-    let mut headers = vec![("x-api-key", stack.api_key.as_str())];
-    if !content_type.is_empty() {
-        headers.push(("Content-Type", content_type));
-    }
-    send("POST", &format!("{}/images", stack.api_url), &headers, body).await
 }
 
 fn hostile_bodies() -> Vec<Case> {

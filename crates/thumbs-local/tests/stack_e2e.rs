@@ -3,55 +3,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use common::{BROWSER_IMG_ACCEPT, Reply, send};
+use common::{BROWSER_IMG_ACCEPT, Reply, fixture, options, post_image, repo_template, send, stack};
 use serde_json::{Value, json};
-use thumbs_local::s3_events::RetryPolicy;
-use thumbs_local::stack::{RunningStack, StackOptions, start};
-
-fn repo_template() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml")
-}
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../thumbs-core/tests/fixtures")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
-}
-
-fn options(data_dir: &Path, template: PathBuf) -> StackOptions {
-    let mut options = StackOptions::new(data_dir, template);
-    options.port = 0;
-    options.s3_port = 0;
-    options.retry = RetryPolicy {
-        delays: vec![Duration::from_millis(50), Duration::from_millis(100)],
-    };
-    options
-}
-
-async fn stack(data_dir: &Path) -> RunningStack {
-    start(options(data_dir, repo_template()))
-        .await
-        .expect("stack starts")
-}
-
-async fn post_image(stack: &RunningStack, content_type: &str, body: &[u8]) -> Reply {
-    send(
-        "POST",
-        &format!("{}/images", stack.api_url),
-        &[
-            ("Content-Type", content_type),
-            ("x-api-key", &stack.api_key),
-        ],
-        body,
-    )
-    .await
-}
+use thumbs_local::stack::{RunningStack, start};
 
 /// Polls `GET /images/{id}` until `ready` (bounded); returns the status JSON and the time it took.
 async fn wait_ready(stack: &RunningStack, id: &str) -> (Value, Duration) {

@@ -3,8 +3,11 @@
 
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use thumbs_local::s3_events::RetryPolicy;
+use thumbs_local::stack::{RunningStack, StackOptions, start};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -136,3 +139,43 @@ pub const BROWSER_IMG_ACCEPT: &str =
     "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
 pub const BROWSER_PAGE_ACCEPT: &str =
     "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/// The repository's `template.yaml`.
+pub fn repo_template() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml")
+}
+
+/// The bytes of a thumbs-core test fixture.
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../thumbs-core/tests/fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
+/// Stack options for a test: ephemeral ports and short resize retry delays.
+pub fn options(data_dir: &Path, template: PathBuf) -> StackOptions {
+    let mut options = StackOptions::new(data_dir, template);
+    options.port = 0;
+    options.s3_port = 0;
+    options.retry = RetryPolicy {
+        delays: vec![Duration::from_millis(50), Duration::from_millis(100)],
+    };
+    options
+}
+
+/// Starts the stack with the repository's template on ephemeral ports.
+pub async fn stack(data_dir: &Path) -> RunningStack {
+    start(options(data_dir, repo_template()))
+        .await
+        .expect("stack starts")
+}
+
+/// `POST /images` with the stack's API key (and `Content-Type` unless `content_type` is empty).
+pub async fn post_image(stack: &RunningStack, content_type: &str, body: &[u8]) -> Reply {
+    let mut headers = vec![("x-api-key", stack.api_key.as_str())];
+    if !content_type.is_empty() {
+        headers.push(("Content-Type", content_type));
+    }
+    send("POST", &format!("{}/images", stack.api_url), &headers, body).await
+}
