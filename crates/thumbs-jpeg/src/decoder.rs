@@ -524,6 +524,12 @@ fn decode_scan(
             .as_ref()
             .ok_or(Error::Format("scan uses an undefined Huffman table"))
     }
+    // Every branch runs its own block decoder over the same scan, MCU grid, restarts and data.
+    macro_rules! run {
+        ($d:expr) => {
+            run_scan($d, comps, scan, mcux, mcuy, restart_interval, data)
+        };
+    }
     if !frame.progressive {
         let mut dcs = [None; 4];
         let mut acs = [None; 4];
@@ -543,15 +549,7 @@ fn decode_scan(
             blk: [0; 64],
             fc: [0.0; 64],
         };
-        return Ok(run_scan(
-            &mut d,
-            comps,
-            scan,
-            mcux,
-            mcuy,
-            restart_interval,
-            data,
-        ));
+        return Ok(run!(&mut d));
     }
     let (ss, se, ah, al) = (
         usize::from(scan.ss),
@@ -572,26 +570,10 @@ fn decode_scan(
                 al,
                 nn,
             };
-            Ok(run_scan(
-                &mut d,
-                comps,
-                scan,
-                mcux,
-                mcuy,
-                restart_interval,
-                data,
-            ))
+            Ok(run!(&mut d))
         } else {
             let mut d = DcRefine { index, al, nn };
-            Ok(run_scan(
-                &mut d,
-                comps,
-                scan,
-                mcux,
-                mcuy,
-                restart_interval,
-                data,
-            ))
+            Ok(run!(&mut d))
         }
     } else {
         let act = table(ac, scan.comps[0].ta)?;
@@ -606,15 +588,7 @@ fn decode_scan(
                 kidx: *kidx,
                 nn,
             };
-            Ok(run_scan(
-                &mut d,
-                comps,
-                scan,
-                mcux,
-                mcuy,
-                restart_interval,
-                data,
-            ))
+            Ok(run!(&mut d))
         } else {
             let mut d = AcRefine {
                 index: index[0],
@@ -626,15 +600,7 @@ fn decode_scan(
                 kidx: *kidx,
                 nn,
             };
-            Ok(run_scan(
-                &mut d,
-                comps,
-                scan,
-                mcux,
-                mcuy,
-                restart_interval,
-                data,
-            ))
+            Ok(run!(&mut d))
         }
     }
 }
