@@ -7,7 +7,7 @@ use thumbs_core::id::ImageId;
 use thumbs_resize::{Outcome, Resize};
 use thumbs_store::event::{ObjectCreated, encode_key};
 use thumbs_store::local_server::LocalS3;
-use thumbs_store::{Manifest, Store, StoreConfig};
+use thumbs_store::{Manifest, Store};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 const BUCKET: &str = "thumbs-bucket"; // the bucket name in the SAM-generated events
@@ -235,19 +235,7 @@ async fn presigned_upload_over_the_input_limit_fails_permanently() {
 
 #[tokio::test]
 async fn transient_storage_fault_is_err_so_lambda_retries() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let config = StoreConfig {
-        bucket: BUCKET.into(),
-        endpoint_url: Some(format!("http://127.0.0.1:{port}")),
-        force_path_style: true,
-        credentials: Some(("a".into(), "b".into())),
-        session_token: None,
-        region: "us-east-1".into(),
-    };
+    let config = thumbs_store::local_server::unreachable_store_config(BUCKET);
     let resize = Resize::new(Config::default(), Store::connect(&config).await);
     let event: S3Event = serde_json::from_str(PUT_EVENT).unwrap();
     let err = resize.handle(event).await.unwrap_err();

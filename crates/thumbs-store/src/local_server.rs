@@ -149,6 +149,23 @@ impl LocalS3 {
     }
 }
 
+/// A [`StoreConfig`] for "S3 is down": a loopback port nothing listens on (it was free a moment
+/// ago), so every call fails to connect — a transient fault, as an outage looks to a handler.
+pub fn unreachable_store_config(bucket: &str) -> StoreConfig {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .unwrap_or(9);
+    StoreConfig {
+        bucket: bucket.to_owned(),
+        endpoint_url: Some(format!("http://127.0.0.1:{port}")),
+        force_path_style: true,
+        credentials: Some(("down".to_owned(), "down".to_owned())),
+        session_token: None,
+        region: "us-east-1".to_owned(),
+    }
+}
+
 impl Drop for LocalS3 {
     fn drop(&mut self) {
         self.accept_loop.abort();

@@ -6,9 +6,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use lambda_http::{Body, Response};
 use thumbs_core::config::Config;
+use thumbs_store::Store;
 use thumbs_store::event::ObjectCreated;
 use thumbs_store::local_server::LocalS3;
-use thumbs_store::{Store, StoreConfig};
 use thumbs_upload::Upload;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -462,19 +462,7 @@ async fn delete_removes_original_and_thumbnails() {
 
 #[tokio::test]
 async fn storage_down_is_503_with_retry_after() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let config = StoreConfig {
-        bucket: BUCKET.into(),
-        endpoint_url: Some(format!("http://127.0.0.1:{port}")),
-        force_path_style: true,
-        credentials: Some(("a".into(), "b".into())),
-        session_token: None,
-        region: "us-east-1".into(),
-    };
+    let config = thumbs_store::local_server::unreachable_store_config(BUCKET);
     let upload = Upload::new(Config::default(), Store::connect(&config).await);
     let resp = upload
         .handle(event(
