@@ -77,7 +77,11 @@ pub async fn build(
             }))
         }
         Kind::Serve => {
-            let serve = Arc::new(thumbs_serve::Serve::new(config, store));
+            let timeout = thumbs_serve::Serve::processing_timeout_from(|name| {
+                environment.get(name).cloned()
+            })?;
+            let serve =
+                Arc::new(thumbs_serve::Serve::new(config, store).with_processing_timeout(timeout));
             Built::Http(LambdaHttpFunction::new(move |request: Request| {
                 let serve = Arc::clone(&serve);
                 async move { serve.handle(request).await }

@@ -6,6 +6,10 @@
 //!   `If-None-Match` → 304. When the original exists but the thumbnail does not yet, that one
 //!   size is rendered on demand and written, so an `<img>` placed right after upload never breaks.
 //! - `GET /images/{id}` — JSON status: processing | ready | failed (with reason), sizes present.
+//!   `processing` is bounded: an original older than [`Serve::with_processing_timeout`] with no
+//!   manifest and no error record is reported `failed` with code `stalled` (its resize used up
+//!   its attempts; the event waits in the failure queue for a redrive, which can still make it
+//!   `ready`).
 //! - `GET /` — the upload page (`assets/index.html`, compiled in).
 //!
 //! [`Serve`] holds no image logic (thumbs-core renders) and no S3 logic (thumbs-store).
@@ -25,15 +29,51 @@ pub const INDEX_HTML: &str = include_str!("../assets/index.html");
 /// Thumbnails never change for an id (content-addressed or random, never reused).
 pub const CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 
+/// Variable with the bound on `processing`, in seconds.
+pub const PROCESSING_TIMEOUT_ENV: &str = "PROCESSING_TIMEOUT_SECONDS";
+/// The default bound: every attempt Lambda makes at the S3 event has ended by then. The resize's
+/// 30 s timeout × 3 attempts (the first and `MaximumRetryAttempts: 2`), plus Lambda's waits of
+/// about 1 and 2 minutes before the retries
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html>), plus
+/// 30 s of margin: 300 s.
+pub const DEFAULT_PROCESSING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 #[derive(Debug, Clone)]
 pub struct Serve {
     config: Config,
     store: Store,
+    processing_timeout: std::time::Duration,
 }
 
 impl Serve {
     pub fn new(config: Config, store: Store) -> Serve {
-        Serve { config, store }
+        Serve {
+            config,
+            store,
+            processing_timeout: DEFAULT_PROCESSING_TIMEOUT,
+        }
+    }
+
+    /// How long an original may stay without manifest or error record before its status says
+    /// `failed` / `stalled` instead of `processing`.
+    pub fn with_processing_timeout(mut self, timeout: std::time::Duration) -> Serve {
+        self.processing_timeout = timeout;
+        self
+    }
+
+    /// [`PROCESSING_TIMEOUT_ENV`] from `lookup` (whole seconds, at least 1), else the default.
+    pub fn processing_timeout_from(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<std::time::Duration, String> {
+        match lookup(PROCESSING_TIMEOUT_ENV) {
+            None => Ok(DEFAULT_PROCESSING_TIMEOUT),
+            Some(value) => match value.trim().parse::<u64>() {
+                Ok(secs) if secs >= 1 => Ok(std::time::Duration::from_secs(secs)),
+                _ => Err(format!(
+                    "invalid {PROCESSING_TIMEOUT_ENV}={value:?}: expected whole seconds, at least 1"
+                )),
+            },
+        }
     }
 
     /// Routes one API Gateway request; every outcome is a response.
@@ -204,12 +244,11 @@ impl Serve {
         {
             serde_json::json!({ "id": id, "status": "failed", "reason": failure.reason, "code": failure.code,
                                 "sizes": [], "thumbnails": {} })
-        } else if self
+        } else if let Some(original) = self
             .store
             .head(OriginalKey::new(&id).as_str())
             .await
             .map_err(|e| store_error(&e))?
-            .is_some()
         {
             let prefix = layout::thumbnails_prefix(&id);
             let mut sizes: Vec<u32> = self
@@ -226,7 +265,22 @@ impl Serve {
                 })
                 .collect();
             sizes.sort_unstable();
-            serde_json::json!({ "id": id, "status": "processing", "sizes": sizes, "thumbnails": urls })
+            let age = original
+                .last_modified
+                .and_then(|at| std::time::SystemTime::now().duration_since(at).ok());
+            match age {
+                Some(age) if age > self.processing_timeout => {
+                    // Every attempt at the resize has ended without a result: say so rather
+                    // than `processing` for ever. The thumbnail URLs still work (on demand).
+                    tracing::warn!(%id, age_s = age.as_secs(), "original without manifest or error record past the processing bound");
+                    serde_json::json!({ "id": id, "status": "failed", "code": "stalled",
+                        "reason": format!("no thumbnails {} s after the upload: the background resize did not finish; its event waits for a redrive, after which this can still become ready", age.as_secs()),
+                        "sizes": sizes, "thumbnails": urls })
+                }
+                _ => {
+                    serde_json::json!({ "id": id, "status": "processing", "sizes": sizes, "thumbnails": urls })
+                }
+            }
         } else {
             return Err(ApiError::new(404, "not_found", format!("no image {id}")));
         };

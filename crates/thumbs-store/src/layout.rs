@@ -16,6 +16,8 @@ use thumbs_core::id::ImageId;
 pub const ORIGINALS_PREFIX: &str = "originals/";
 /// Prefix of everything derived from an original.
 pub const THUMBNAILS_PREFIX: &str = "thumbnails/";
+/// Prefix of deletion markers: outside `originals/`, so writing one never starts a resize.
+pub const TOMBSTONES_PREFIX: &str = "tombstones/";
 
 /// `originals/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +67,11 @@ pub fn manifest_key(id: &ImageId) -> String {
 /// `thumbnails/{id}/error.json`.
 pub fn error_key(id: &ImageId) -> String {
     format!("{THUMBNAILS_PREFIX}{id}/error.json")
+}
+
+/// `tombstones/{id}`: present once a DELETE has begun; never removed, so an id is never reused.
+pub fn tombstone_key(id: &ImageId) -> String {
+    format!("{TOMBSTONES_PREFIX}{id}")
 }
 
 macro_rules! impl_display {

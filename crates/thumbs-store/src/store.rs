@@ -35,6 +35,8 @@ pub struct ObjectMeta {
     pub content_type: Option<String>,
     /// Quoted, as S3 sends it (`"9b2c..."`): usable as an HTTP ETag as is.
     pub etag: Option<String>,
+    /// When S3 stored the object (`Last-Modified`), if it said.
+    pub last_modified: Option<SystemTime>,
 }
 
 /// An object read whole.
@@ -121,6 +123,7 @@ impl Store {
                 size: out.content_length().unwrap_or(0).max(0) as u64,
                 content_type: out.content_type().map(str::to_owned),
                 etag: out.e_tag().map(str::to_owned),
+                last_modified: out.last_modified().and_then(system_time),
             })),
             Err(err) => match StoreError::from_sdk("HeadObject", key, err) {
                 StoreError::NotFound { .. } => Ok(None),
@@ -156,6 +159,7 @@ impl Store {
             size,
             content_type: out.content_type().map(str::to_owned),
             etag: out.e_tag().map(str::to_owned),
+            last_modified: out.last_modified().and_then(system_time),
         };
         let bytes = out
             .body
@@ -313,4 +317,9 @@ fn timeouts(attempt: Duration, operation: Duration) -> TimeoutConfig {
         .operation_attempt_timeout(attempt)
         .operation_timeout(operation)
         .build()
+}
+
+/// An SDK timestamp as a `SystemTime` (`None` if it does not fit).
+fn system_time(at: &aws_sdk_s3::primitives::DateTime) -> Option<SystemTime> {
+    SystemTime::try_from(*at).ok()
 }
