@@ -2,31 +2,47 @@
 //! template, and `thumbs-local` (no subcommand) running it until Ctrl-C.
 //!
 //! [`start`] is the library entry point (integration tests use it with port 0); [`run`] is the
-//! command: it prints the URLs, the API key and a curl example, and stops cleanly on Ctrl-C.
-//! Data lives under the data folder (`s3/` for objects, `api-key`), so a restart keeps it.
+//! command: it prints the URLs, the API key and a curl example, and stops cleanly on Ctrl-C or
+//! SIGTERM. Data lives under the data folder (`s3/` for objects, `api-key`, `failure-queue/`), so
+//! a restart keeps it.
+//!
+//! Nothing acknowledged is lost across a restart, whatever ended the last run (Ctrl-C, SIGTERM,
+//! kill -9): on AWS, S3 delivers event notifications at least once and Lambda keeps
+//! async invocations in its own queue
+//! (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventNotifications.html>,
+//! <https://docs.aws.amazon.com/lambda/latest/dg/invocation-async.html>); here the events live in
+//! memory, so on start [`start`] re-delivers `ObjectCreated` for every original that has no
+//! manifest, no error record and no tombstone, after redriving the failure queue
+//! ([`Notifications::redrive`]). An object is only ever visible complete: s3s-fs writes each one
+//! to a temporary file and renames it into place, and answers the PUT after the rename.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use thumbs_store::event::ObjectCreated;
+use thumbs_store::layout::{self, OriginalKey};
 use thumbs_store::local_server::LocalS3;
+use thumbs_store::{Store, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 use crate::cli::ServeArgs;
 use crate::gateway::{FunctionEntry, Gateway, INTEGRATION_TIMEOUT};
 use crate::handlers::{self, Built};
-use crate::s3_events::{Notifications, RetryPolicy, Subscription};
+use crate::s3_events::{FailureQueue, Notifications, RetryPolicy, Subscription};
 use crate::template::{Template, TemplateError};
 
 /// Environment variable with the API key to use instead of the generated one.
 pub const API_KEY_ENV: &str = "THUMBS_API_KEY";
 /// File in the data folder that keeps the generated API key across restarts.
 const API_KEY_FILE: &str = "api-key";
+/// Folder in the data folder holding the failure queue (the resize's on-failure destination).
+pub const FAILURE_QUEUE_DIR: &str = "failure-queue";
 
 /// How to start the stack.
 #[derive(Debug, Clone)]
@@ -90,6 +106,12 @@ pub struct RunningStack {
     /// Whether any route has `ApiKeyRequired`.
     pub api_key_required: bool,
     pub data_dir: PathBuf,
+    /// Originals left unfinished by the last run whose `ObjectCreated` was re-delivered on start.
+    pub requeued: usize,
+    /// Failure-queue messages redriven on start.
+    pub redriven: usize,
+    /// The resize's on-failure destination.
+    pub failure_queue: FailureQueue,
     stop: watch::Sender<bool>,
     gateway_task: JoinHandle<()>,
     events_task: JoinHandle<()>,
@@ -202,14 +224,44 @@ pub async fn start(options: StackOptions) -> Result<RunningStack, StackError> {
         port: options.port,
         source,
     })?;
-    let (stop, stop_rx) = watch::channel(false);
-    let gateway_task = tokio::spawn(Arc::new(gateway).serve(listener, stop_rx));
 
-    let notifications = Notifications::new(bucket.clone(), subscriptions, options.retry.clone());
+    // Before the API takes requests: what the last run left behind goes first.
+    let failure_queue = FailureQueue::new(data_dir.join(FAILURE_QUEUE_DIR));
+    let notifications = Notifications::new(bucket.clone(), subscriptions, options.retry.clone())
+        .with_failure_queue(failure_queue.clone());
+    let mut deliveries = JoinSet::new();
+    let (mut redriven, mut requeued) = (0, 0);
     if !notifications.is_empty() {
         notifications.send_test_event().await;
+        let redriven_keys: HashSet<String> = failure_queue
+            .messages()
+            .iter()
+            .flat_map(|message| message.object_keys())
+            .collect();
+        redriven = notifications.redrive(&mut deliveries);
+        let store = Store::connect(&store_config).await;
+        match unfinished_originals(&store, &bucket, &redriven_keys).await {
+            Ok(unfinished) => {
+                notifications.redeliver(&unfinished, &mut deliveries);
+                requeued = unfinished.len();
+            }
+            Err(err) => {
+                tracing::error!(%err, "listing unfinished originals failed; none re-queued")
+            }
+        }
+        if redriven + requeued > 0 {
+            tracing::info!(
+                requeued,
+                redriven,
+                "re-delivered events the last run left unfinished"
+            );
+        }
     }
-    let events_task = tokio::spawn(notifications.run_until(created_rx, stop.subscribe()));
+
+    let (stop, stop_rx) = watch::channel(false);
+    let gateway_task = tokio::spawn(Arc::new(gateway).serve(listener, stop_rx));
+    let events_task =
+        tokio::spawn(notifications.run_from(deliveries, created_rx, stop.subscribe()));
 
     Ok(RunningStack {
         api_url: format!("http://{api_addr}"),
@@ -218,11 +270,60 @@ pub async fn start(options: StackOptions) -> Result<RunningStack, StackError> {
         api_key,
         api_key_required,
         data_dir: options.data_dir.clone(),
+        requeued,
+        redriven,
+        failure_queue,
         stop,
         gateway_task,
         events_task,
         s3: Some(s3),
     })
+}
+
+/// The `ObjectCreated` S3 would deliver for every `originals/{id}` that has neither a manifest,
+/// nor an error record, nor a tombstone, and is not in `skip` (keys already being redriven).
+/// Keys under `originals/` that are not image ids are left alone: nothing would ever mark them
+/// finished.
+async fn unfinished_originals(
+    store: &Store,
+    bucket: &str,
+    skip: &HashSet<String>,
+) -> Result<Vec<ObjectCreated>, StoreError> {
+    let originals = store.list(layout::ORIGINALS_PREFIX).await?;
+    if originals.is_empty() {
+        return Ok(Vec::new());
+    }
+    let finished: HashSet<String> = store
+        .list(layout::THUMBNAILS_PREFIX)
+        .await?
+        .into_iter()
+        .chain(store.list(layout::TOMBSTONES_PREFIX).await?)
+        .collect();
+    let mut unfinished = Vec::new();
+    for key in originals {
+        let Some(id) = OriginalKey::parse_id(&key) else {
+            continue;
+        };
+        if skip.contains(&key)
+            || finished.contains(&layout::manifest_key(&id))
+            || finished.contains(&layout::error_key(&id))
+            || finished.contains(&layout::tombstone_key(&id))
+        {
+            continue;
+        }
+        // Gone since the listing (deleted): nothing to deliver.
+        let Some(meta) = store.head(&key).await? else {
+            continue;
+        };
+        unfinished.push(ObjectCreated {
+            event_name: "ObjectCreated:Put",
+            bucket: bucket.to_owned(),
+            key,
+            size: meta.size,
+            etag: meta.etag.unwrap_or_default().trim_matches('"').to_owned(),
+        });
+    }
+    Ok(unfinished)
 }
 
 /// The bucket the template's functions are told about (`BUCKET_NAME`), resolved the way the
@@ -296,14 +397,36 @@ pub fn run(args: ServeArgs) -> ExitCode {
             }
         };
         print_banner(&stack);
-        if let Err(err) = tokio::signal::ctrl_c().await {
-            eprintln!("error: waiting for Ctrl-C: {err}");
+        let signal = stop_signal().await;
+        eprintln!("{signal}: stopping (in-flight requests and resizes get up to 10 s each; a second signal stops at once)...");
+        tokio::select! {
+            () = stack.shutdown() => {
+                eprintln!("stopped; data kept in {}", args.data_dir.display());
+            }
+            signal = stop_signal() => {
+                eprintln!("{signal} again: stopped at once; unfinished images are re-queued on the next start");
+            }
         }
-        eprintln!("stopping...");
-        stack.shutdown().await;
-        eprintln!("stopped; data kept in {}", args.data_dir.display());
         ExitCode::SUCCESS
     })
+}
+
+/// Waits for Ctrl-C (SIGINT) or SIGTERM; says which.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            return tokio::select! {
+                _ = tokio::signal::ctrl_c() => "Ctrl-C",
+                _ = term.recv() => "SIGTERM",
+            };
+        }
+    }
+    if let Err(err) = tokio::signal::ctrl_c().await {
+        eprintln!("error: waiting for Ctrl-C: {err}");
+    }
+    "Ctrl-C"
 }
 
 fn print_banner(stack: &RunningStack) {
@@ -314,6 +437,12 @@ fn print_banner(stack: &RunningStack) {
     println!("  API           {api}  (also under {api}/Prod/)");
     println!("  embedded S3   {}  bucket {}", stack.s3_url, stack.bucket);
     println!("  data          {}", stack.data_dir.display());
+    println!(
+        "  recovery      {} unfinished originals re-queued, {} failed events redriven from {}",
+        stack.requeued,
+        stack.redriven,
+        stack.failure_queue.dir().display()
+    );
     if stack.api_key_required {
         println!(
             "  API key       {}  (x-api-key for writes; set {API_KEY_ENV} to choose one)",
