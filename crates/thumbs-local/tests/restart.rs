@@ -413,3 +413,49 @@ async fn exhausted_event_lands_in_the_failure_queue_and_the_redrive_finishes_it(
         failed_at.elapsed()
     );
 }
+
+/// What the start re-queues, exactly: originals with neither manifest, nor error record, nor
+/// tombstone, whose names are image ids. The bucket is written on disk before the start, the way
+/// a previous run leaves it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_requeues_only_unfinished_originals() {
+    let dir = tempfile::tempdir().unwrap();
+    let bucket = dir.path().join("s3/thumbs-local-000000000000-images");
+    let put = |key: &str, bytes: &[u8]| {
+        let path = bucket.join(key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    };
+    let unfinished = bmp(11, 64, 48);
+    let unfinished_id = thumbs_core::id::ImageId::for_content(&unfinished).to_string();
+    put(&format!("originals/{unfinished_id}"), &unfinished);
+    let deleted = bmp(12, 64, 48);
+    let deleted_id = thumbs_core::id::ImageId::for_content(&deleted).to_string();
+    put(&format!("originals/{deleted_id}"), &deleted);
+    put(&format!("tombstones/{deleted_id}"), b"{}");
+    let failed = bmp(13, 64, 48);
+    let failed_id = thumbs_core::id::ImageId::for_content(&failed).to_string();
+    put(&format!("originals/{failed_id}"), &failed);
+    put(
+        &format!("thumbnails/{failed_id}/error.json"),
+        br#"{"code":"unsupported_media_type","reason":"test"}"#,
+    );
+    put("originals/not-an-id.jpg", &bmp(14, 8, 8));
+
+    let stack = common::stack(dir.path()).await;
+    assert_eq!((stack.requeued, stack.redriven), (1, 0));
+    let status = final_status(&stack.api_url, &unfinished_id, Duration::from_secs(20)).await;
+    assert_eq!(status, "ready");
+    // Nothing was delivered for the others: the tombstoned original got no manifest.
+    assert!(
+        !bucket
+            .join(format!("thumbnails/{deleted_id}/manifest.json"))
+            .exists()
+    );
+    assert!(
+        !bucket
+            .join(format!("thumbnails/{failed_id}/manifest.json"))
+            .exists()
+    );
+    stack.shutdown().await;
+}
