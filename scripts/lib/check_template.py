@@ -1,11 +1,11 @@
-"""Check the SAM-transformed template against what thumbs needs (DESIGN.md, issue 4).
+"""Check the SAM-transformed template against what thumbs needs (docs/architecture.md, "Platform rules").
 
 Usage: python check_template.py TEMPLATE.yaml TRANSFORMED.json
 
 cfn-lint says whether CloudFormation will accept the template; this says whether
 the deployed thing will be thumbs: the routes and which need the API key, binary
 media types, the resize trigger, retries, runtime, and that every role reaches
-only its prefixes and never the bucket resource itself (DESIGN rule 6). Prints
+only its prefixes and never the bucket resource itself (docs/architecture.md, rule 6). Prints
 one line per problem; exit 1 if any.
 """
 
@@ -153,7 +153,7 @@ def main() -> int:
             for st in policy["PolicyDocument"]["Statement"]:
                 where = f"{name}Role/{policy['PolicyName']}"
                 if refs_bucket_resource(st):
-                    problems.append(f"{where}: references the ImagesBucket resource: circular dependency (DESIGN rule 6)")
+                    problems.append(f"{where}: references the ImagesBucket resource: circular dependency (docs/architecture.md, rule 6)")
                 actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
                 if any(a in ("s3:*", "*") for a in actions):
                     problems.append(f"{where}: wildcard action {actions}")

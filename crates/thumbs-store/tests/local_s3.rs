@@ -170,7 +170,7 @@ async fn presigned_put_needs_the_signed_content_type_and_reports_the_object() {
         "{signed:?}"
     );
 
-    // Another Content-Type than the signed one: rejected, like S3 does (DESIGN.md rule 7).
+    // Another Content-Type than the signed one: rejected, like S3 does (docs/architecture.md, rule 7).
     let wrong = [
         ("Content-Type", "image/jpeg".to_owned()),
         ("Content-Length", body.len().to_string()),

@@ -44,7 +44,7 @@ async fn stack(config: Config) -> Stack {
 }
 
 /// The SAM-generated event with method, path, headers and body substituted, as API Gateway
-/// would send it: binary bodies base64-encoded with `isBase64Encoded: true` (DESIGN.md rule 1).
+/// would send it: binary bodies base64-encoded with `isBase64Encoded: true` (docs/architecture.md, rule 1).
 fn event(
     method: &str,
     path: &str,
