@@ -58,6 +58,42 @@ impl Idct {
         self.nx == 1 && self.ny == 1
     }
 
+    /// At most [`SPARSE`] output samples: each nonzero coefficient is added straight into the
+    /// output block (`nx·ny` multiply-adds), which beats the separable transform when most
+    /// coefficients are zero and the block is small.
+    pub(crate) fn sparse(&self) -> bool {
+        self.nx * self.ny <= SPARSE
+    }
+
+    /// The output block of each coefficient, dequantised: `t[k][y·nx + x]` for zigzag index `k`,
+    /// `q` the quantisation table in zigzag order (as DQT stores it). Only for [`Idct::sparse`].
+    pub(crate) fn sparse_table(&self, q: &[u16; 64]) -> Box<SparseTable> {
+        let mut t = Box::new([[0f32; SPARSE]; 64]);
+        for (k, row) in t.iter_mut().enumerate() {
+            let nat = usize::from(crate::component::ZIGZAG[k]);
+            let (v, u) = (nat / 8, nat % 8);
+            let qk = f32::from(q[k]);
+            for y in 0..self.ny {
+                for x in 0..self.nx {
+                    row[y * self.nx + x] = self.ty[y][v] * self.tx[x][u] * qk;
+                }
+            }
+        }
+        t
+    }
+
+    /// Writes a block accumulated with a [`SparseTable`] (level shift and clamp, T.81 A.3.1).
+    #[inline(always)]
+    pub(crate) fn store<const L: usize>(&self, acc: &[f32; L], out: &mut [u8], stride: usize) {
+        let nx = self.nx;
+        for y in 0..self.ny {
+            let o = &mut out[y * stride..y * stride + nx];
+            for (px, &a) in o.iter_mut().zip(&acc[y * nx..y * nx + nx]) {
+                *px = clamp(a);
+            }
+        }
+    }
+
     /// Transforms `coef` (dequantised, natural order: `coef[v*8 + u]`; for 1×1 only `coef[0]`
     /// is read) into `out[y*stride + x]`, level-shifted by +128 and clamped (T.81 A.3.1).
     #[inline]
@@ -99,6 +135,21 @@ impl Idct {
                 *px = clamp(s);
             }
         }
+    }
+}
+
+/// Output samples of the largest block the sparse path handles (4×4).
+pub(crate) const SPARSE: usize = 16;
+
+/// Per zigzag coefficient, its dequantised contribution to each output sample of a block.
+pub(crate) type SparseTable = [[f32; SPARSE]; 64];
+
+/// `acc += v · row`: one coefficient into a block of at most `L` samples (4 or 16: a fixed
+/// length, so it vectorises on any target with 128-bit vectors, SSE2 on x86-64, NEON on arm64).
+#[inline(always)]
+pub(crate) fn accumulate<const L: usize>(acc: &mut [f32; L], row: &[f32; SPARSE], v: f32) {
+    for (a, &t) in acc.iter_mut().zip(&row[..L]) {
+        *a += v * t;
     }
 }
 
