@@ -131,7 +131,8 @@ impl Geometry {
                 let (pbw, pbh) = self.blocks(fc);
                 let blocks = pbw * pbh;
                 let (rh, rv) = self.ratio(fc);
-                let idct = Idct::new(self.side(rh), self.side(rv));
+                // A band-limited decode samples the IDCT at output-sample centres (idct.rs).
+                let idct = Idct::new(self.side(rh), self.side(rv), self.keep < 63);
                 let plane_len = blocks * idct.nx * idct.ny;
                 Comp {
                     h: ch,
