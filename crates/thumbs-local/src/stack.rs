@@ -16,7 +16,7 @@
 //! ([`Notifications::redrive`]). An object is only ever visible complete: s3s-fs writes each one
 //! to a temporary file and renames it into place, and answers the PUT after the rename.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -31,11 +31,12 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::addresses::{Addresses, ReadyFile};
 use crate::cli::ServeArgs;
 use crate::gateway::{FunctionEntry, Gateway, INTEGRATION_TIMEOUT};
 use crate::handlers::{self, Built};
 use crate::s3_events::{FailureQueue, Notifications, RetryPolicy, Subscription};
-use crate::template::{Template, TemplateError};
+use crate::template::{Template, TemplateError, TemplateSource};
 
 /// Environment variable with the API key to use instead of the generated one.
 pub const API_KEY_ENV: &str = "THUMBS_API_KEY";
@@ -52,7 +53,11 @@ pub struct StackOptions {
     /// Embedded S3 port on 127.0.0.1 (`0` = any free port).
     pub s3_port: u16,
     pub data_dir: PathBuf,
-    pub template: PathBuf,
+    pub template: TemplateSource,
+    /// Template parameter values replacing their defaults.
+    pub parameters: BTreeMap<String, String>,
+    /// Fill the API key into the upload page served to loopback clients.
+    pub page_key: bool,
     /// The key writes need; `None` = the one saved in the data folder, else a new one (saved).
     pub api_key: Option<String>,
     /// API Gateway's integration timeout (29 s; shorter in tests).
@@ -65,9 +70,11 @@ impl StackOptions {
     pub fn new(data_dir: impl Into<PathBuf>, template: impl Into<PathBuf>) -> StackOptions {
         StackOptions {
             port: 3000,
-            s3_port: 0,
+            s3_port: crate::cli::DEFAULT_S3_PORT,
             data_dir: data_dir.into(),
-            template: template.into(),
+            template: TemplateSource::File(template.into()),
+            parameters: BTreeMap::new(),
+            page_key: false,
             api_key: None,
             integration_timeout: INTEGRATION_TIMEOUT,
             retry: RetryPolicy::default(),
@@ -105,6 +112,8 @@ pub struct RunningStack {
     pub api_key: String,
     /// Whether any route has `ApiKeyRequired`.
     pub api_key_required: bool,
+    /// Whether the upload page served to loopback clients has the key filled in.
+    pub page_key: bool,
     pub data_dir: PathBuf,
     /// Originals left unfinished by the last run whose `ObjectCreated` was re-delivered on start.
     pub requeued: usize,
@@ -112,6 +121,8 @@ pub struct RunningStack {
     pub redriven: usize,
     /// The resize's on-failure destination.
     pub failure_queue: FailureQueue,
+    /// Which template the stack was built from ([`TemplateSource::describe`]).
+    pub template: String,
     stop: watch::Sender<bool>,
     gateway_task: JoinHandle<()>,
     events_task: JoinHandle<()>,
@@ -152,7 +163,7 @@ impl Drop for RunningStack {
 
 /// Starts the stack from the current tokio runtime.
 pub async fn start(options: StackOptions) -> Result<RunningStack, StackError> {
-    let template = Template::load(&options.template)?;
+    let template = options.template.load(&options.parameters)?;
     let data_dir = &options.data_dir;
     std::fs::create_dir_all(data_dir).map_err(|source| StackError::DataDir {
         path: data_dir.clone(),
@@ -187,6 +198,11 @@ pub async fn start(options: StackOptions) -> Result<RunningStack, StackError> {
             })?;
         match built {
             Some(Built::Http(handler)) => {
+                let handler = if options.page_key {
+                    crate::page_key::fill_in(function, handler, &api_key)
+                } else {
+                    handler
+                };
                 let timeout = function.timeout_secs.map(Duration::from_secs);
                 http_functions.insert(
                     function.logical_id.clone(),
@@ -269,10 +285,12 @@ pub async fn start(options: StackOptions) -> Result<RunningStack, StackError> {
         bucket,
         api_key,
         api_key_required,
+        page_key: options.page_key,
         data_dir: options.data_dir.clone(),
         requeued,
         redriven,
         failure_queue,
+        template: options.template.describe(),
         stop,
         gateway_task,
         events_task,
@@ -328,7 +346,7 @@ async fn unfinished_originals(
 
 /// The bucket the template's functions are told about (`BUCKET_NAME`), resolved the way the
 /// template would resolve it for a stack named `thumbs-local`; `thumbs-local` if none.
-fn bucket_name(template: &Template) -> String {
+pub(crate) fn bucket_name(template: &Template) -> String {
     template
         .functions
         .iter()
@@ -384,12 +402,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        let mut options = StackOptions::new(&args.data_dir, &args.template);
-        options.port = args.port;
-        options.api_key = std::env::var(API_KEY_ENV)
-            .ok()
-            .filter(|key| !key.trim().is_empty());
-        let stack = match start(options).await {
+        let stack = match start(options_from_args(&args)).await {
             Ok(stack) => stack,
             Err(err) => {
                 eprintln!("error: {err}");
@@ -397,8 +410,17 @@ pub fn run(args: ServeArgs) -> ExitCode {
             }
         };
         print_banner(&stack);
+        let ready = match announce(&stack, args.ready_file.as_deref()) {
+            Ok(ready) => ready,
+            Err(err) => {
+                eprintln!("error: {err}");
+                stack.shutdown().await;
+                return ExitCode::FAILURE;
+            }
+        };
         let signal = stop_signal().await;
         eprintln!("{signal}: stopping (in-flight requests and resizes get up to 10 s each; a second signal stops at once)...");
+        drop(ready);
         tokio::select! {
             () = stack.shutdown() => {
                 eprintln!("stopped; data kept in {}", args.data_dir.display());
@@ -429,14 +451,41 @@ async fn stop_signal() -> &'static str {
     "Ctrl-C"
 }
 
+/// The command line's stack options (`THUMBS_API_KEY` chooses the key).
+fn options_from_args(args: &ServeArgs) -> StackOptions {
+    let mut options = StackOptions::new(&args.data_dir, PathBuf::new());
+    options.template = args.template.source();
+    options.parameters = args.template.overrides();
+    options.port = args.port;
+    options.s3_port = args.s3_port;
+    options.page_key = !args.no_page_key;
+    options.api_key = std::env::var(API_KEY_ENV)
+        .ok()
+        .filter(|key| !key.trim().is_empty());
+    options
+}
+
+impl RunningStack {
+    /// What the banner and the ready file tell: every address and credential a client needs.
+    pub fn addresses(&self) -> Addresses {
+        Addresses::of_stack(self)
+    }
+}
+
+/// Writes the ready file, if asked for; the returned guard removes it again.
+fn announce(stack: &RunningStack, path: Option<&Path>) -> Result<Option<ReadyFile>, String> {
+    path.map(|path| ReadyFile::write(path, &stack.addresses()))
+        .transpose()
+        .map_err(|err| format!("ready file: {err}"))
+}
+
 fn print_banner(stack: &RunningStack) {
+    let a = stack.addresses();
     let api = &stack.api_url;
     println!();
     println!("thumbs local stack");
     println!("  upload page   {api}/");
     println!("  API           {api}  (also under {api}/Prod/)");
-    println!("  embedded S3   {}  bucket {}", stack.s3_url, stack.bucket);
-    println!("  data          {}", stack.data_dir.display());
     println!(
         "  recovery      {} unfinished originals re-queued, {} failed events redriven from {}",
         stack.requeued,
@@ -444,26 +493,58 @@ fn print_banner(stack: &RunningStack) {
         stack.failure_queue.dir().display()
     );
     if stack.api_key_required {
+        let from_env = std::env::var(API_KEY_ENV).is_ok_and(|key| !key.trim().is_empty());
+        let origin = if from_env {
+            format!("from {API_KEY_ENV}")
+        } else {
+            format!(
+                "kept in {}; {API_KEY_ENV} overrides",
+                stack.data_dir.join(API_KEY_FILE).display()
+            )
+        };
         println!(
-            "  API key       {}  (x-api-key for writes; set {API_KEY_ENV} to choose one)",
+            "  API key       {}  (x-api-key for writes; {origin})",
             stack.api_key
         );
+        if stack.page_key {
+            println!(
+                "                the upload page has it filled in when opened from this machine \
+                 (--no-page-key: it asks, as on AWS)"
+            );
+        }
+    }
+    println!(
+        "  embedded S3   {}  bucket {}  region {}",
+        a.s3_endpoint, a.bucket, a.region
+    );
+    println!(
+        "                AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={}  (path-style)",
+        a.access_key_id, a.secret_access_key
+    );
+    println!("  data          {}", stack.data_dir.display());
+    println!("  template      {}", stack.template);
+    println!();
+    println!("try:");
+    if stack.api_key_required {
+        println!("  export {API_KEY_ENV}={}", stack.api_key);
     }
     let key = if stack.api_key_required {
-        format!(" -H 'x-api-key: {}'", stack.api_key)
+        format!(" -H \"x-api-key: ${API_KEY_ENV}\"")
     } else {
         String::new()
     };
-    println!();
-    println!("try:");
     println!("  curl -sS{key} -H 'Content-Type: image/jpeg' --data-binary @photo.jpg {api}/images");
     println!("  curl -sS {api}/images/<id>");
     println!("  curl -sS -o thumb.jpg {api}/images/<id>/256.jpg");
+    println!(
+        "  AWS_ACCESS_KEY_ID={} AWS_SECRET_ACCESS_KEY={} aws --region {} --endpoint-url {} s3 ls s3://{}/ --recursive",
+        a.access_key_id, a.secret_access_key, a.region, a.s3_endpoint, a.bucket
+    );
     println!();
     println!("Ctrl-C stops; data is kept.");
 }
 
-fn init_tracing() {
+pub(crate) fn init_tracing() {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()

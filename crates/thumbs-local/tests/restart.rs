@@ -37,6 +37,8 @@ impl Stack {
         let mut child = Command::new(env!("CARGO_BIN_EXE_thumbs-local"))
             .arg("--port")
             .arg("0")
+            .arg("--s3-port")
+            .arg("0")
             .arg("--data-dir")
             .arg(data_dir)
             .arg("--template")
@@ -72,7 +74,7 @@ impl Stack {
             let words: Vec<&str> = line.split_whitespace().collect();
             match words.as_slice() {
                 ["API", url, ..] if url.starts_with("http://") => api_url = Some(url.to_string()),
-                ["embedded", "S3", _, "bucket", name] => bucket = Some(name.to_string()),
+                ["embedded", "S3", _, "bucket", name, ..] => bucket = Some(name.to_string()),
                 ["recovery", ..] => recovery = Some(line.trim().to_owned()),
                 ["Ctrl-C", ..] => break,
                 _ => {}
