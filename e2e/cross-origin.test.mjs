@@ -87,7 +87,8 @@ test('POST /images, the status and a thumbnail are readable from another origin'
   assert.equal(thumb.status, 200);
   assert.equal(thumb.type, 'image/jpeg');
   assert.ok(thumb.etag && thumb.etag.startsWith('"'), 'ETag is exposed to the page: ' + thumb.etag);
-  assert.equal(Math.max(thumb.width, thumb.height), 256);
+  // Decoded by the browser; fits 256x256 (never upscaled).
+  assert.ok(thumb.width > 0 && Math.max(thumb.width, thumb.height) <= 256, `${thumb.width}x${thumb.height}`);
 
   // An error answer is readable too (the page can show the server's message).
   const missing = await inPage(async ({ api }) => {
