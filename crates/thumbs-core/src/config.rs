@@ -56,6 +56,9 @@ pub struct Config {
     /// Largest body a direct `POST /images` accepts: Lambda's 6 MB synchronous payload after
     /// base64's 4/3 inflation (DESIGN.md, platform rule 4).
     pub max_upload_bytes: usize,
+    /// `CORS_ALLOW_ORIGIN` (the template's `CorsAllowOrigin`): the origin the HTTP functions name
+    /// in `Access-Control-Allow-Origin` on every response; `None` adds no CORS headers.
+    pub cors_allow_origin: Option<String>,
 }
 
 impl Default for Config {
@@ -65,6 +68,7 @@ impl Default for Config {
             jpeg_quality: 80,
             limits: Limits::default(),
             max_upload_bytes: 4_400_000,
+            cors_allow_origin: None,
         }
     }
 }
@@ -79,8 +83,8 @@ pub struct ConfigError {
 }
 
 impl Config {
-    /// Read THUMB_SIZES, JPEG_QUALITY, MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES and
-    /// MAX_INPUT_BYTES; unset variables keep their defaults.
+    /// Read THUMB_SIZES, JPEG_QUALITY, MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES, MAX_INPUT_BYTES
+    /// and CORS_ALLOW_ORIGIN; unset variables keep their defaults.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
@@ -110,6 +114,18 @@ impl Config {
         }
         if let Some(n) = parse_number::<usize>(&lookup, "MAX_INPUT_BYTES", 1, usize::MAX)? {
             config.limits.max_input_bytes = n;
+        }
+        if let Some(origin) = lookup("CORS_ALLOW_ORIGIN") {
+            let trimmed = origin.trim();
+            // A header value: visible ASCII, no line breaks (`*` or `https://example.com`).
+            if trimmed.is_empty() || !trimmed.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(ConfigError {
+                    variable: "CORS_ALLOW_ORIGIN",
+                    value: origin.clone(),
+                    reason: "expected \"*\" or one origin such as https://example.com".into(),
+                });
+            }
+            config.cors_allow_origin = Some(trimmed.to_owned());
         }
         Ok(config)
     }
@@ -183,4 +199,30 @@ where
         return Err(error(format!("must be from {min} to {max}")));
     }
     Ok(Some(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cors_allow_origin_is_read_and_checked() {
+        let read = |value: &str| {
+            let value = value.to_owned();
+            Config::from_lookup(move |name| (name == "CORS_ALLOW_ORIGIN").then(|| value.clone()))
+        };
+        assert_eq!(Config::default().cors_allow_origin, None);
+        assert_eq!(read("*").unwrap().cors_allow_origin.as_deref(), Some("*"));
+        assert_eq!(
+            read(" https://example.com ")
+                .unwrap()
+                .cors_allow_origin
+                .as_deref(),
+            Some("https://example.com")
+        );
+        for bad in ["", "a b", "x\r\nSet-Cookie: y"] {
+            let err = read(bad).unwrap_err();
+            assert_eq!(err.variable, "CORS_ALLOW_ORIGIN", "{bad:?}");
+        }
+    }
 }

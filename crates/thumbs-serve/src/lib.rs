@@ -86,21 +86,20 @@ impl Serve {
             .collect();
         let head = req.method() == Method::HEAD;
         if req.method() != Method::GET && !head {
-            return error_response(&ApiError::new(
+            let mut response = error_response(&ApiError::new(
                 405,
                 "method_not_allowed",
                 format!("{} is not allowed here", req.method()),
             ));
+            thumbs_http::cors::apply(self.config.cors_allow_origin.as_deref(), &mut response);
+            return response;
         }
         // Prefer API Gateway's pathParameters (resource /images/{id}/{file}); fall back to the
         // path for proxy resources and in-process requests.
         let params = req.path_parameters();
         let result = match segments.as_slice() {
-            [] => Ok(page(head)),
-            ["images", id] => {
-                self.status(&req, params.first("id").unwrap_or(id), head)
-                    .await
-            }
+            [] => Ok(page()),
+            ["images", id] => self.status(&req, params.first("id").unwrap_or(id)).await,
             ["images", id, file] => {
                 let id = params.first("id").unwrap_or(id);
                 let file = match params.first("size") {
@@ -115,7 +114,12 @@ impl Serve {
                 format!("no route for {path}"),
             )),
         };
-        result.unwrap_or_else(|err| error_response(&err))
+        let mut response = result.unwrap_or_else(|err| error_response(&err));
+        if head {
+            head_only(&mut response);
+        }
+        thumbs_http::cors::apply(self.config.cors_allow_origin.as_deref(), &mut response);
+        response
     }
 
     /// `GET /images/{id}/{size}.jpg`.
@@ -158,7 +162,10 @@ impl Serve {
             }
         }
 
-        let (jpeg, etag) = self.render_on_demand(&id, size).await?;
+        let (jpeg, etag) = self
+            .render_on_demand(&id, size)
+            .await
+            .map_err(unprocessable_original)?;
         let len = jpeg.len() as u64;
         Ok(image_response(headers, etag, len, (!head).then_some(jpeg)))
     }
@@ -218,12 +225,7 @@ impl Serve {
     /// Same shape as the upload reply: `thumbnails` maps each configured size to its URL (all of
     /// them work while processing, since missing ones are rendered on demand) and `sizes` lists
     /// the thumbnails already stored.
-    async fn status(
-        &self,
-        req: &Request,
-        id: &str,
-        head: bool,
-    ) -> Result<Response<Body>, ApiError> {
+    async fn status(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
         let id = ImageId::parse(id).map_err(|err| ApiError::from(&err))?;
         let base = public_base(req);
         let urls = thumbnail_urls(&base, &id, &self.config.sizes);
@@ -288,9 +290,6 @@ impl Serve {
         // Status changes: never cache it.
         resp.headers_mut()
             .insert(header::CACHE_CONTROL, "no-store".parse().expect("static"));
-        if head {
-            *resp.body_mut() = Body::Empty;
-        }
         Ok(resp)
     }
 }
@@ -307,8 +306,11 @@ fn image_response(
         .header(header::ETAG, &etag)
         .header(header::CACHE_CONTROL, CACHE_CONTROL);
     if if_none_match(req_headers, &etag) {
+        // The type of the representation the client holds: without it API Gateway would label
+        // the empty 304 `application/json`, its default for a proxy response with no type.
         return builder
             .status(StatusCode::NOT_MODIFIED)
+            .header(header::CONTENT_TYPE, "image/jpeg")
             .body(Body::Empty)
             .expect("valid response");
     }
@@ -338,17 +340,31 @@ fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
         })
 }
 
-fn page(head: bool) -> Response<Body> {
+fn page() -> Response<Body> {
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
         .header(header::CACHE_CONTROL, "no-cache")
-        .body(if head {
-            Body::Empty
-        } else {
-            Body::Text(INDEX_HTML.to_owned())
-        })
+        .body(Body::Text(INDEX_HTML.to_owned()))
         .expect("valid response")
+}
+
+/// The answer to a HEAD: the GET's status and headers, `Content-Length` the GET body's length,
+/// no body (RFC 9110 9.3.2). API Gateway passes a HEAD to the function as a HEAD and sends no
+/// body either way.
+fn head_only(response: &mut Response<Body>) {
+    let len = match response.body() {
+        Body::Empty => None,
+        Body::Text(text) => Some(text.len()),
+        Body::Binary(bytes) => Some(bytes.len()),
+        _ => None,
+    };
+    if let Some(len) = len {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, len.into());
+    }
+    *response.body_mut() = Body::Empty;
 }
 
 fn request_path(req: &Request) -> String {
@@ -357,6 +373,21 @@ fn request_path(req: &Request) -> String {
         req.uri().path().to_owned()
     } else {
         raw.to_owned()
+    }
+}
+
+/// A GET sends no image, so "too large" (413) and "unsupported type" (415) describe the stored
+/// original, not the request: the thumbnail route answers them as 422, the status its contract
+/// (infra/openapi.yaml) gives an original that cannot be thumbnailed.
+fn unprocessable_original(err: ApiError) -> ApiError {
+    if matches!(err.status, 413 | 415) {
+        ApiError::new(
+            422,
+            err.code,
+            format!("the original cannot be thumbnailed: {}", err.message),
+        )
+    } else {
+        err
     }
 }
 

@@ -5,9 +5,9 @@
 //! - SigV4 is verified (s3s `SimpleAuth`) with the static [`LOCAL_ACCESS_KEY`] /
 //!   [`LOCAL_SECRET_KEY`], headers and presigned query strings alike, so a presigned URL
 //!   signed with a Content-Type fails with any other type, as on AWS (DESIGN.md rule 7).
-//! - CORS: behaves like a bucket with one rule allowing any origin to GET/PUT/POST/HEAD/DELETE
-//!   with any header and exposing ETag: preflight `OPTIONS` is answered here, and every response
-//!   carries `Access-Control-Allow-Origin`.
+//! - CORS: the bucket's CORS rule from `template.yaml` (PUT from any origin, `ETag` exposed):
+//!   preflight `OPTIONS` is answered here, and a PUT with an `Origin` gets the CORS headers.
+//! - `TCP_NODELAY` on every accepted socket.
 //! - Created objects (PutObject, CompleteMultipartUpload, CopyObject) are reported on a channel
 //!   ([`LocalS3::start_with_hook`]) so the owner can deliver S3 event notifications.
 
@@ -186,6 +186,11 @@ async fn accept_loop(listener: TcpListener, service: S3Service) {
                 continue;
             }
         };
+        // Nagle's algorithm against the client's delayed ACK stalls every keep-alive response
+        // written in more than one segment by ~40 ms.
+        if let Err(err) = socket.set_nodelay(true) {
+            tracing::warn!("embedded S3: TCP_NODELAY: {err}");
+        }
         let service = service.clone();
         let http = http.clone();
         connections.spawn(async move {
@@ -197,45 +202,67 @@ async fn accept_loop(listener: TcpListener, service: S3Service) {
     }
 }
 
-/// Emulates a bucket CORS rule `AllowedOrigins: ["*"]`, `AllowedMethods: [GET, PUT, POST, HEAD,
-/// DELETE]`, `AllowedHeaders: ["*"]`, `ExposeHeaders: [ETag]` — what the upload page needs to
-/// PUT to a presigned URL from the browser (DESIGN.md rule 7).
+/// The bucket CORS rule the embedded server applies: `template.yaml`'s `ImagesBucket`
+/// `CorsConfiguration` with its default `CorsAllowOrigin` ("*"): PUT from any origin with any
+/// header, `ETag` exposed, preflight cached 3000 s — what a page needs to PUT to a presigned URL
+/// (DESIGN.md rule 7). thumbs-local's tests check the template still says the same.
+pub const BUCKET_CORS_ALLOWED_METHODS: &[&str] = &["PUT"];
+/// `ExposedHeaders` of the rule.
+pub const BUCKET_CORS_EXPOSED_HEADERS: &[&str] = &["ETag"];
+/// `MaxAge` of the rule, seconds.
+pub const BUCKET_CORS_MAX_AGE: u32 = 3000;
+
+/// S3's CORS evaluation for the one rule above
+/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html): a preflight whose
+/// `Access-Control-Request-Method` the rule allows gets the CORS headers, any other preflight a
+/// 403; an actual request with an `Origin` and an allowed method gets `Access-Control-Allow-Origin`
+/// and `Access-Control-Expose-Headers`, others none.
 async fn with_cors(
     service: S3Service,
     req: http::Request<hyper::body::Incoming>,
 ) -> Result<http::Response<s3s::Body>, Infallible> {
     use http::header::{self, HeaderValue};
 
+    let allowed = |method: &str| BUCKET_CORS_ALLOWED_METHODS.contains(&method);
     let origin = req.headers().get(header::ORIGIN).cloned();
     if req.method() == http::Method::OPTIONS {
+        let requested = req
+            .headers()
+            .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+            .and_then(|m| m.to_str().ok())
+            .unwrap_or("");
         let mut resp = http::Response::new(s3s::Body::empty());
+        if origin.is_none() || !allowed(requested) {
+            *resp.status_mut() = http::StatusCode::FORBIDDEN;
+            return Ok(resp);
+        }
         let h = resp.headers_mut();
         h.insert(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            origin.unwrap_or(HeaderValue::from_static("*")),
+            HeaderValue::from_static("*"),
         );
         h.insert(
             header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, PUT, POST, HEAD, DELETE"),
+            HeaderValue::from_str(&BUCKET_CORS_ALLOWED_METHODS.join(", ")).expect("static"),
         );
-        let requested = req
+        if let Some(headers) = req
             .headers()
             .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
-            .cloned();
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            requested.unwrap_or(HeaderValue::from_static("*")),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static("3000"),
-        );
+            .cloned()
+        {
+            // AllowedHeaders "*": every requested header is allowed.
+            h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, headers);
+        }
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, BUCKET_CORS_MAX_AGE.into());
         h.insert(
             header::VARY,
-            HeaderValue::from_static("Origin, Access-Control-Request-Headers"),
+            HeaderValue::from_static(
+                "Origin, Access-Control-Request-Headers, Access-Control-Request-Method",
+            ),
         );
         return Ok(resp);
     }
+    let cors = origin.is_some() && allowed(req.method().as_str());
     let mut resp = match hyper::service::Service::call(&service, req).await {
         Ok(resp) => resp,
         Err(err) => {
@@ -245,14 +272,22 @@ async fn with_cors(
             resp
         }
     };
-    if let Some(origin) = origin {
+    if cors {
         let h = resp.headers_mut();
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
         h.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("ETag"),
+            HeaderValue::from_str(&BUCKET_CORS_EXPOSED_HEADERS.join(", ")).expect("static"),
         );
-        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+        h.insert(
+            header::VARY,
+            HeaderValue::from_static(
+                "Origin, Access-Control-Request-Headers, Access-Control-Request-Method",
+            ),
+        );
     }
     Ok(resp)
 }

@@ -83,7 +83,9 @@ impl Upload {
                 format!("no route for {} {path}", req.method()),
             )),
         };
-        result.unwrap_or_else(|err| error_response(&err))
+        let mut response = result.unwrap_or_else(|err| error_response(&err));
+        thumbs_http::cors::apply(self.config.cors_allow_origin.as_deref(), &mut response);
+        response
     }
 
     /// `POST /images`: decode, sniff, probe, store `originals/{id}`.
