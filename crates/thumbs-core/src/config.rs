@@ -80,7 +80,10 @@ pub struct ConfigError {
 
 impl Config {
     /// Read THUMB_SIZES, JPEG_QUALITY, MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES and
-    /// MAX_INPUT_BYTES; unset variables keep their defaults.
+    /// MAX_INPUT_BYTES; unset variables keep their defaults. MAX_INPUT_BYTES is the one cap on
+    /// an original (presigned uploads, the resize and the on-demand render all use it); the
+    /// former separate presign cap, MAX_PRESIGNED_BYTES, is refused if set, so a deployment
+    /// cannot keep two caps that disagree.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
@@ -110,6 +113,15 @@ impl Config {
         }
         if let Some(n) = parse_number::<usize>(&lookup, "MAX_INPUT_BYTES", 1, usize::MAX)? {
             config.limits.max_input_bytes = n;
+        }
+        if let Some(value) = lookup("MAX_PRESIGNED_BYTES") {
+            return Err(ConfigError {
+                variable: "MAX_PRESIGNED_BYTES",
+                value,
+                reason: "no longer read: MAX_INPUT_BYTES is the one cap for presigned uploads \
+                         and the resize's input"
+                    .to_owned(),
+            });
         }
         Ok(config)
     }
