@@ -14,7 +14,7 @@ import re
 import sys
 
 BUCKET = "${AWS::StackName}-${AWS::AccountId}-images"
-ENV = {"BUCKET_NAME", "THUMB_SIZES", "JPEG_QUALITY", "MAX_PIXELS", "MAX_UPLOAD_BYTES", "MAX_PRESIGNED_BYTES"}
+ENV = {"BUCKET_NAME", "THUMB_SIZES", "JPEG_QUALITY", "MAX_PIXELS", "MAX_UPLOAD_BYTES", "MAX_INPUT_BYTES"}
 FUNCTIONS = {"UploadFunction": "thumbs-upload", "ResizeFunction": "thumbs-resize", "ServeFunction": "thumbs-serve"}
 # (method, path) -> (function, needs API key)
 ROUTES = {

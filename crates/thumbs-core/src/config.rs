@@ -84,7 +84,10 @@ pub struct ConfigError {
 
 impl Config {
     /// Read THUMB_SIZES, JPEG_QUALITY, MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES, MAX_INPUT_BYTES
-    /// and CORS_ALLOW_ORIGIN; unset variables keep their defaults.
+    /// and CORS_ALLOW_ORIGIN; unset variables keep their defaults. MAX_INPUT_BYTES is the one cap on
+    /// an original (presigned uploads, the resize and the on-demand render all use it); the
+    /// former separate presign cap, MAX_PRESIGNED_BYTES, is refused if set, so a deployment
+    /// cannot keep two caps that disagree.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
@@ -126,6 +129,15 @@ impl Config {
                 });
             }
             config.cors_allow_origin = Some(trimmed.to_owned());
+        }
+        if let Some(value) = lookup("MAX_PRESIGNED_BYTES") {
+            return Err(ConfigError {
+                variable: "MAX_PRESIGNED_BYTES",
+                value,
+                reason: "no longer read: MAX_INPUT_BYTES is the one cap for presigned uploads \
+                         and the resize's input"
+                    .to_owned(),
+            });
         }
         Ok(config)
     }

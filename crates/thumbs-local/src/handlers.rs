@@ -62,15 +62,9 @@ pub async fn build(
     let store = Store::connect(store).await;
     let built = match kind {
         Kind::Upload => {
-            let max_presigned = match environment.get("MAX_PRESIGNED_BYTES") {
-                Some(value) => value.trim().parse().map_err(|_| {
-                    format!("invalid MAX_PRESIGNED_BYTES={value:?}: expected a number of bytes")
-                })?,
-                None => thumbs_upload::DEFAULT_MAX_PRESIGNED_BYTES,
-            };
-            let upload = Arc::new(
-                thumbs_upload::Upload::new(config, store).with_max_presigned_bytes(max_presigned),
-            );
+            // The presign cap is `config.limits.max_input_bytes` (MAX_INPUT_BYTES), the same
+            // value the resize and serve read: one cap, so they cannot disagree.
+            let upload = Arc::new(thumbs_upload::Upload::new(config, store));
             Built::Http(LambdaHttpFunction::new(move |request: Request| {
                 let upload = Arc::clone(&upload);
                 async move { upload.handle(request).await }

@@ -240,7 +240,7 @@ fn embedded_s3_cors_is_the_templates_bucket_rule() {
         BUCKET_CORS_ALLOWED_METHODS, BUCKET_CORS_EXPOSED_HEADERS, BUCKET_CORS_MAX_AGE,
     };
     let text = std::fs::read_to_string(common::repo_template()).unwrap();
-    let template: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let template: serde_yaml_ng::Value = serde_yaml_ng::from_str(&text).unwrap();
     let rules =
         &template["Resources"]["ImagesBucket"]["Properties"]["CorsConfiguration"]["CorsRules"];
     assert_eq!(rules.as_sequence().map(Vec::len), Some(1), "one rule");

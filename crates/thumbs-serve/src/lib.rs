@@ -10,6 +10,9 @@
 //!   manifest and no error record is reported `failed` with code `stalled` (its resize used up
 //!   its attempts; the event waits in the failure queue for a redrive, which can still make it
 //!   `ready`).
+//! - A deleted image (its tombstone `tombstones/{id}` exists) is 404 `deleted` on every route,
+//!   whatever is still in the bucket, and the on-demand render never leaves a thumbnail of it
+//!   behind (`docs/lifecycle.md`).
 //! - `GET /` — the upload page (`assets/index.html`, compiled in).
 //!
 //! [`Serve`] holds no image logic (thumbs-core renders) and no S3 logic (thumbs-store).
@@ -20,7 +23,7 @@ use thumbs_core::config::{Config, ThumbnailSize};
 use thumbs_core::error::{ApiError, Error};
 use thumbs_core::id::ImageId;
 use thumbs_store::layout::{self, Failure, Manifest, OriginalKey, ThumbnailKey};
-use thumbs_store::{Store, StoreError};
+use thumbs_store::{Store, StoreError, lifecycle};
 
 use thumbs_http::{error_response, json_response, public_base, thumbnail_urls};
 
@@ -137,18 +140,22 @@ impl Serve {
             .map_err(|err| ApiError::from(&err))?;
         let key = ThumbnailKey::new(&id, size);
 
+        // The tombstone decides, whatever the read finds: a thumbnail may still exist for a
+        // moment after a DELETE (a writer that has not yet undone its write), and a request
+        // sent after the DELETE's 204 sees the tombstone. Both requests go out together so
+        // the look costs no latency.
+        let deleted = lifecycle::is_deleted(&self.store, &id);
         if head {
-            if let Some(meta) = self
-                .store
-                .head(key.as_str())
-                .await
-                .map_err(|e| store_error(&e))?
-            {
+            let (meta, deleted) = tokio::join!(self.store.head(key.as_str()), deleted);
+            if let Some(meta) = meta.map_err(|e| store_error(&e))? {
+                refuse_if(&id, deleted)?;
                 return Ok(image_response(headers, meta.etag, meta.size, None));
             }
         } else {
-            match self.store.get(key.as_str()).await {
+            let (object, deleted) = tokio::join!(self.store.get(key.as_str()), deleted);
+            match object {
                 Ok(object) => {
+                    refuse_if(&id, deleted)?;
                     let etag = object.meta.etag.clone();
                     return Ok(image_response(
                         headers,
@@ -170,13 +177,28 @@ impl Serve {
         Ok(image_response(headers, etag, len, (!head).then_some(jpeg)))
     }
 
+    /// 404 `deleted` if the image's tombstone exists.
+    async fn refuse_deleted(&self, id: &ImageId) -> Result<(), ApiError> {
+        if lifecycle::is_deleted(&self.store, id)
+            .await
+            .map_err(|e| store_error(&e))?
+        {
+            return Err(deleted_error(id));
+        }
+        Ok(())
+    }
+
     /// The original exists but this thumbnail does not (yet): render just this size, write it
     /// (the resize will write the same bytes — the pipeline is deterministic), and serve it.
+    /// A writer like the resize, with the same rule: the tombstone is checked before the
+    /// write and again after it, and if the image was deleted meanwhile the thumbnail just
+    /// written is removed and the answer is 404.
     async fn render_on_demand(
         &self,
         id: &ImageId,
         size: ThumbnailSize,
     ) -> Result<(Vec<u8>, Option<String>), ApiError> {
+        self.refuse_deleted(id).await?;
         let limit = self.config.limits.max_input_bytes as u64;
         let original = match self
             .store
@@ -211,22 +233,44 @@ impl Serve {
             .map(|t| t.jpeg)
             .ok_or_else(|| ApiError::new(500, "internal", "no thumbnail was produced"))?;
         let key = ThumbnailKey::new(id, size);
-        let etag = self
+        self.refuse_deleted(id).await?;
+        let written = self
             .store
             .put(key.as_str(), jpeg.clone(), "image/jpeg")
             .await
-            .map_err(|e| store_error(&e))?;
+            .map_err(|e| store_error(&e));
+        // After the write (or its failure: it may have landed anyway), once more.
+        match lifecycle::is_deleted(&self.store, id).await {
+            Ok(false) => {}
+            Ok(true) => {
+                self.store
+                    .delete(key.as_str())
+                    .await
+                    .map_err(|e| store_error(&e))?;
+                tracing::info!(%id, %size, "deleted while rendering: thumbnail removed");
+                return Err(deleted_error(id));
+            }
+            Err(err) => {
+                // Cannot tell whether the image was deleted: do not serve, and do not leave
+                // what may be a deleted image's thumbnail behind.
+                let _ = self.store.delete(key.as_str()).await;
+                return Err(store_error(&err));
+            }
+        }
+        let etag = written?;
         tracing::info!(%id, %size, bytes = jpeg.len(), "rendered on demand");
         Ok((jpeg, etag))
     }
 
-    /// `GET /images/{id}`: ready (manifest) > failed (error.json) > processing (original) > 404.
+    /// `GET /images/{id}`: deleted (tombstone, 404) > ready (manifest) > failed (error.json) >
+    /// processing (original) > 404.
     ///
     /// Same shape as the upload reply: `thumbnails` maps each configured size to its URL (all of
     /// them work while processing, since missing ones are rendered on demand) and `sizes` lists
     /// the thumbnails already stored.
     async fn status(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
         let id = ImageId::parse(id).map_err(|err| ApiError::from(&err))?;
+        self.refuse_deleted(&id).await?;
         let base = public_base(req);
         let urls = thumbnail_urls(&base, &id, &self.config.sizes);
         let manifest: Option<Manifest> = self
@@ -389,6 +433,20 @@ fn unprocessable_original(err: ApiError) -> ApiError {
     } else {
         err
     }
+}
+
+/// The answer for a tombstone look made alongside a read.
+fn refuse_if(id: &ImageId, deleted: Result<bool, StoreError>) -> Result<(), ApiError> {
+    match deleted {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(deleted_error(id)),
+        Err(err) => Err(store_error(&err)),
+    }
+}
+
+/// 404 for an image that was deleted (its tombstone exists).
+fn deleted_error(id: &ImageId) -> ApiError {
+    ApiError::new(404, "deleted", format!("image {id} was deleted"))
 }
 
 fn store_error(err: &StoreError) -> ApiError {

@@ -5,8 +5,11 @@
 //! thumbnails/{id}/{size}.jpg       one per configured size
 //! thumbnails/{id}/manifest.json    written LAST: the "ready" marker (Manifest)
 //! thumbnails/{id}/error.json       written on a permanent failure (Failure)
+//! tombstones/{id}                  written FIRST by DELETE: the image is gone for good (Tombstone)
 //! ```
-//! The resize trigger filters on `originals/` only, so writing thumbnails never re-triggers it.
+//! The resize trigger filters on `originals/` only, so writing thumbnails or tombstones never
+//! re-triggers it. Who writes what, in which order, and why every race ends right:
+//! `docs/lifecycle.md`.
 
 use serde::{Deserialize, Serialize};
 use thumbs_core::config::ThumbnailSize;
@@ -123,4 +126,12 @@ pub struct Failure {
     pub code: String,
     /// Human-readable reason, shown as `GET /images/{id}` → `failed` reason.
     pub reason: String,
+}
+
+/// `tombstones/{id}`: when the image was deleted. Its presence is what counts; the body is for
+/// people reading the bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    /// RFC 3339 time of the DELETE.
+    pub deleted_at: String,
 }

@@ -211,6 +211,36 @@ impl Store {
         Ok(out.e_tag().map(str::to_owned))
     }
 
+    /// `PutObject` with `If-None-Match: *`: writes only if `key` does not exist yet, atomically
+    /// (S3 conditional writes: <https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html>).
+    /// `Ok(true)` = this call created it; `Ok(false)` = it was already there (412), nothing written.
+    pub async fn put_if_absent(
+        &self,
+        key: &str,
+        bytes: impl Into<Bytes>,
+        content_type: &str,
+    ) -> Result<bool, StoreError> {
+        let bytes: Bytes = bytes.into();
+        let sent = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .if_none_match("*")
+            .content_type(content_type)
+            .content_length(bytes.len() as i64)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(err) => match StoreError::from_sdk("PutObject", key, err) {
+                StoreError::PreconditionFailed { .. } => Ok(false),
+                other => Err(other),
+            },
+        }
+    }
+
     /// `PutObject` of `value` as `application/json`.
     pub async fn put_json<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
         let json = serde_json::to_vec(value).map_err(|err| StoreError::Permanent {
@@ -263,15 +293,20 @@ impl Store {
     /// Deletes every key under `prefix`; returns how many. One `DeleteObject` per key: an image
     /// has a handful of objects, and this needs no `Content-MD5` (which `DeleteObjects` does).
     pub async fn delete_prefix(&self, prefix: &str) -> Result<usize, StoreError> {
-        let keys = self.list(prefix).await?;
+        // Boxed: the paginator's future is deeply nested, and callers that embed this in their
+        // own futures (the resize inside the Lambda runtime) would hit the compiler's query
+        // depth limit.
+        let keys = Box::pin(self.list(prefix)).await?;
         for key in &keys {
             self.delete(key).await?;
         }
         Ok(keys.len())
     }
 
-    /// A presigned `PUT` for exactly `bytes` bytes of `content_type`, valid for `expires`.
-    /// Both headers are signed, so S3 rejects a different type or size.
+    /// A presigned `PUT` for exactly `bytes` bytes of `content_type`, valid for `expires`, that
+    /// can create `key` once. `Content-Type`, `Content-Length` and `If-None-Match: *` are all
+    /// signed: S3 rejects a different type or size (403), a PUT without the condition (403), and
+    /// a second PUT once the object exists (412), so one URL writes at most one object.
     pub async fn presign_put(
         &self,
         key: &str,
@@ -294,6 +329,7 @@ impl Store {
             .key(key)
             .content_type(content_type)
             .content_length(bytes as i64)
+            .if_none_match("*")
             .presigned(presigning)
             .await
             .map_err(|err| StoreError::from_sdk("presign PutObject", key, err))?;
