@@ -11,7 +11,7 @@ with the S3 endpoint pointed at `thumbs-local s3`. Nothing from the caller's env
 Parameters are overridden with values no code default has, so a variable the template names
 but a function does not read (or reads under another name) shows up as a wrong result:
 ThumbSizes (manifest and thumbnail sizes), JpegQuality (the thumbnails' quantisation tables),
-MaxUploadBytes (413 just above it), MaxPresignedBytes (413 just above it).
+MaxUploadBytes (413 just above it), MaxInputBytes (413 just above it).
 
 Invocations use the real event JSON of infra/events/ with the method, path, headers and body
 substituted (as the handler tests do): POST /images, POST /uploads + the presigned PUT, the S3
@@ -36,7 +36,7 @@ PARAMETERS = {
     "ThumbSizes": "64,150",
     "JpegQuality": "100",
     "MaxUploadBytes": "12000",
-    "MaxPresignedBytes": "40000",
+    "MaxInputBytes": "40000",
 }
 SIZES = [64, 150]
 INVOKE_TIMEOUT = 60
@@ -310,13 +310,13 @@ def run_story(emulator, s3, root):
     check(too_big["statusCode"] == 413,
           f"POST /images of {len(big)} bytes with MaxUploadBytes={limit}: {too_big['statusCode']} (MAX_UPLOAD_BYTES not read?)")
 
-    # Presigned upload: MaxPresignedBytes from the template; the URL works against the S3 endpoint.
+    # Presigned upload: MaxInputBytes from the template; the URL works against the S3 endpoint.
     def presign(size):
         return emulator.invoke("thumbs-upload", api_event(
             post_template, "POST", "/uploads", "/uploads", headers={"Content-Type": "application/json"},
             body=json.dumps({"content_type": "image/jpeg", "bytes": size}).encode()))
-    over = presign(int(PARAMETERS["MaxPresignedBytes"]) + 1)
-    check(over["statusCode"] == 413, f"POST /uploads over MaxPresignedBytes: {over['statusCode']} (MAX_PRESIGNED_BYTES not read?)")
+    over = presign(int(PARAMETERS["MaxInputBytes"]) + 1)
+    check(over["statusCode"] == 413, f"POST /uploads over MaxInputBytes: {over['statusCode']} (MAX_INPUT_BYTES not read?)")
     presigned = presign(len(other))
     check(presigned["statusCode"] == 200, f"POST /uploads: {presigned['statusCode']} {body_of(presigned)[:300]!r}")
     ticket = json.loads(body_of(presigned))
