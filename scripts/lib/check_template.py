@@ -22,7 +22,9 @@ ROUTES = {
     ("post", "/uploads"): ("UploadFunction", True),
     ("delete", "/images/{id}"): ("UploadFunction", True),
     ("get", "/"): ("ServeFunction", False),
+    ("head", "/"): ("ServeFunction", False),
     ("get", "/images/{id}"): ("ServeFunction", False),
+    ("head", "/images/{id}"): ("ServeFunction", False),
     ("get", "/images/{id}/{file}"): ("ServeFunction", False),
     ("head", "/images/{id}/{file}"): ("ServeFunction", False),
 }
@@ -165,8 +167,8 @@ def main() -> int:
                     if arn.endswith(BUCKET):
                         if actions != ["s3:ListBucket"] or "s3:prefix" not in json.dumps(st.get("Condition", {})):
                             problems.append(f"{where}: bucket-level grant must be ListBucket with an s3:prefix condition")
-                    elif not re.search(r"/(originals|thumbnails)/\*$", arn):
-                        problems.append(f"{where}: {arn} is not scoped to originals/* or thumbnails/*")
+                    elif not re.search(r"/(originals|thumbnails|tombstones)/\*$", arn):
+                        problems.append(f"{where}: {arn} is not scoped to originals/*, thumbnails/* or tombstones/*")
 
     bucket = resources.get("ImagesBucket", {}).get("Properties", {})
     pab = bucket.get("PublicAccessBlockConfiguration", {})

@@ -1,4 +1,4 @@
-//! Service configuration, read once at start-up from the environment (STYLE.md: nothing reads
+//! Service configuration, read once at start-up from the environment (nothing reads
 //! env vars later). A variable that is set but invalid is an error naming the variable, never
 //! a silent fallback to the default: a typo in a deployment should stop it, not hide.
 
@@ -54,7 +54,7 @@ pub struct Config {
     pub jpeg_quality: u8,
     pub limits: Limits,
     /// Largest body a direct `POST /images` accepts: Lambda's 6 MB synchronous payload after
-    /// base64's 4/3 inflation (DESIGN.md, platform rule 4).
+    /// base64's 4/3 inflation (docs/architecture.md, rule 4).
     pub max_upload_bytes: usize,
     /// `CORS_ALLOW_ORIGIN` (the template's `CorsAllowOrigin`): the origin the HTTP functions name
     /// in `Access-Control-Allow-Origin` on every response; `None` adds no CORS headers.

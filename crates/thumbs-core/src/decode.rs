@@ -329,8 +329,8 @@ impl<'a> ImageSource<'a> {
         reader.limits(limits.to_image_limits());
         let mut decoder: Box<dyn ImageDecoder + 'a> =
             Box::new(reader.into_decoder().map_err(undecodable)?);
-        // `DynamicImage::from_decoder` does NOT enforce image's allocation limit (DESIGN.md,
-        // known toolchain facts), so this check is what stands between a bomb and the heap.
+        // `DynamicImage::from_decoder` does NOT enforce the allocation limit that image's
+        // `decode()` applies, so this check is what stands between a bomb and the heap.
         // For GIF these are the logical screen's dimensions, the canvas every frame lives on.
         let (width, height) = decoder.dimensions();
         limits.check_dimensions(width, height)?;

@@ -2,7 +2,7 @@
 //!
 //! - `GET|HEAD /images/{id}/{size}.jpg` — the thumbnail as `Body::Binary` (lambda_http answers
 //!   with `isBase64Encoded: true`, which API Gateway turns back into bytes when the request's
-//!   Accept matches binaryMediaTypes — DESIGN.md rule 2), strong ETag, immutable caching,
+//!   Accept matches binaryMediaTypes — docs/architecture.md, rule 2), strong ETag, immutable caching,
 //!   `If-None-Match` → 304. When the original exists but the thumbnail does not yet, that one
 //!   size is rendered on demand and written, so an `<img>` placed right after upload never breaks.
 //! - `GET /images/{id}` — JSON status: processing | ready | failed (with reason), sizes present.

@@ -1,4 +1,4 @@
-//! The object layout of the one private bucket (DESIGN.md, "Storage layout").
+//! The object layout of the one private bucket (docs/architecture.md, "Storage layout").
 //!
 //! ```text
 //! originals/{id}                   the uploaded bytes, Content-Type from sniffing

@@ -4,7 +4,7 @@
 //! - Objects live as files under a root folder; each bucket is a sub-folder.
 //! - SigV4 is verified (s3s `SimpleAuth`) with the static [`LOCAL_ACCESS_KEY`] /
 //!   [`LOCAL_SECRET_KEY`], headers and presigned query strings alike, so a presigned URL
-//!   signed with a Content-Type fails with any other type, as on AWS (DESIGN.md rule 7).
+//!   signed with a Content-Type fails with any other type, as on AWS (docs/architecture.md, rule 7).
 //! - CORS: the bucket's CORS rule from `template.yaml` (PUT from any origin, `ETag` exposed):
 //!   preflight `OPTIONS` is answered here, and a PUT with an `Origin` gets the CORS headers.
 //! - `TCP_NODELAY` on every accepted socket.
@@ -218,7 +218,7 @@ async fn accept_loop(listener: TcpListener, service: S3Service) {
 /// The bucket CORS rule the embedded server applies: `template.yaml`'s `ImagesBucket`
 /// `CorsConfiguration` with its default `CorsAllowOrigin` ("*"): PUT from any origin with any
 /// header, `ETag` exposed, preflight cached 3000 s — what a page needs to PUT to a presigned URL
-/// (DESIGN.md rule 7). thumbs-local's tests check the template still says the same.
+/// (docs/architecture.md, rule 7). thumbs-local's tests check the template still says the same.
 pub const BUCKET_CORS_ALLOWED_METHODS: &[&str] = &["PUT"];
 /// `ExposedHeaders` of the rule.
 pub const BUCKET_CORS_EXPOSED_HEADERS: &[&str] = &["ETag"];

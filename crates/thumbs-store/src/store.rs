@@ -18,7 +18,7 @@ use crate::error::StoreError;
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Bound on one S3 call with the SDK's retries. A handler makes at most two calls before it
 /// answers, so a hung S3 gives the client 503 + Retry-After well inside API Gateway's 29 s
-/// integration timeout (DESIGN.md rule 4) instead of a bare 504.
+/// integration timeout (docs/architecture.md, rule 4) instead of a bare 504.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The bucket, through one S3 client built at start-up. Cheap to clone (the client is an `Arc`).

@@ -1,5 +1,5 @@
-//! Where request bodies become image bytes: every body form of `POST /images` (DESIGN.md,
-//! "HTTP contract"). The format is NOT decided here — that is sniffed from the bytes later.
+//! Where request bodies become image bytes: every body form of `POST /images`
+//! (infra/openapi.yaml). The format is NOT decided here — that is sniffed from the bytes later.
 //!
 //! | Content-Type                         | body                                              |
 //! |--------------------------------------|---------------------------------------------------|
