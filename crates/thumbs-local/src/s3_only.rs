@@ -11,18 +11,7 @@ use crate::addresses::{Addresses, ReadyFile};
 use crate::cli::S3Args;
 
 pub fn run(args: S3Args) -> ExitCode {
-    crate::stack::init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(err) => {
-            eprintln!("error: starting the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    runtime.block_on(async move {
+    crate::stack::run_on_runtime(async move {
         match serve(&args).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {

@@ -388,20 +388,25 @@ fn load_or_create_api_key(data_dir: &Path) -> Result<String, StackError> {
     Ok(key)
 }
 
-/// `thumbs-local` / `thumbs-local serve`: runs the stack until Ctrl-C.
-pub fn run(args: ServeArgs) -> ExitCode {
+/// Logging, then a multi-threaded tokio runtime that runs `command` to its exit code: the
+/// start of every long-running subcommand.
+pub(crate) fn run_on_runtime(command: impl std::future::Future<Output = ExitCode>) -> ExitCode {
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime,
+        Ok(runtime) => runtime.block_on(command),
         Err(err) => {
             eprintln!("error: starting the async runtime: {err}");
-            return ExitCode::FAILURE;
+            ExitCode::FAILURE
         }
-    };
-    runtime.block_on(async move {
+    }
+}
+
+/// `thumbs-local` / `thumbs-local serve`: runs the stack until Ctrl-C.
+pub fn run(args: ServeArgs) -> ExitCode {
+    run_on_runtime(async move {
         let stack = match start(options_from_args(&args)).await {
             Ok(stack) => stack,
             Err(err) => {
@@ -419,7 +424,9 @@ pub fn run(args: ServeArgs) -> ExitCode {
             }
         };
         let signal = stop_signal().await;
-        eprintln!("{signal}: stopping (in-flight requests and resizes get up to 10 s each; a second signal stops at once)...");
+        eprintln!(
+            "{signal}: stopping (in-flight requests and resizes get up to 10 s each; a second signal stops at once)..."
+        );
         drop(ready);
         tokio::select! {
             () = stack.shutdown() => {
