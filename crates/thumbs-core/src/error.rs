@@ -1,6 +1,5 @@
-//! The one error type of thumbs-core, and [`ApiError`]: the one place where core errors become
-//! HTTP statuses (infra/openapi.yaml). Handlers never pick a status for a core error
-//! themselves; they convert with `ApiError::from(&err)`.
+//! The one error type of thumbs-core, with its [`ErrorKind`] and stable code. No HTTP here:
+//! thumbs-http maps kinds to statuses (docs/architecture.md, "Error model").
 
 use std::fmt;
 
@@ -49,62 +48,53 @@ impl fmt::Display for SizeList {
     }
 }
 
-/// An error as the HTTP API shows it: `{"error": {"code": "...", "message": "..."}}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiError {
-    pub status: u16,
-    /// Stable machine-readable code, e.g. `unsupported_format`.
-    pub code: &'static str,
-    pub message: String,
-    /// Seconds, for `Retry-After` on 503.
-    pub retry_after: Option<u32>,
+/// What sort of failure an error is. Core and store classify their errors into kinds and
+/// stable codes; only the HTTP layer (thumbs-http) knows which status each kind is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The request names something malformed: an image id, a thumbnail size.
+    Invalid,
+    /// The input is over a byte limit.
+    TooLarge,
+    /// Not a supported image format.
+    Unsupported,
+    /// A supported format that cannot be thumbnailed: over the pixel limits, broken data.
+    Unprocessable,
+    /// Nothing is there.
+    NotFound,
+    /// A create-only write found the object already there.
+    Conflict,
+    /// Worth retrying shortly: a storage outage.
+    Unavailable,
+    /// Our own fault, not the client's.
+    Internal,
 }
 
-impl ApiError {
-    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-            retry_after: None,
+impl Error {
+    /// The kind of failure: bad id or size are invalid requests, limits and broken pixels are
+    /// unprocessable, an encoder fault is ours.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::UnsupportedFormat => ErrorKind::Unsupported,
+            Error::InputTooLarge { .. } => ErrorKind::TooLarge,
+            Error::TooManyPixels { .. } | Error::SideTooLong { .. } | Error::Undecodable(_) => {
+                ErrorKind::Unprocessable
+            }
+            Error::Encode(_) => ErrorKind::Internal,
+            Error::InvalidId | Error::InvalidSize { .. } => ErrorKind::Invalid,
         }
     }
 
-    pub fn with_retry_after(mut self, seconds: u32) -> Self {
-        self.retry_after = Some(seconds);
-        self
-    }
-
-    /// The response body: `{"error":{"code":..,"message":..}}`.
-    pub fn to_json(&self) -> String {
-        serde_json::json!({ "error": { "code": self.code, "message": self.message } }).to_string()
-    }
-}
-
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: {}", self.status, self.code, self.message)
-    }
-}
-
-impl From<&Error> for ApiError {
-    /// The contract: 400 bad id/size, 413 too large (pointing to /uploads), 415 unsupported (SVG
-    /// too), 422 over the pixel limit or undecodable; an encoder fault is ours, so 500.
-    fn from(err: &Error) -> Self {
-        let message = err.to_string();
-        match err {
-            Error::UnsupportedFormat => ApiError::new(415, "unsupported_format", message),
-            Error::InputTooLarge { .. } => ApiError::new(
-                413,
-                "too_large",
-                format!("{message}; for large files, POST /uploads for a presigned upload URL"),
-            ),
-            Error::TooManyPixels { .. } => ApiError::new(422, "too_many_pixels", message),
-            Error::SideTooLong { .. } => ApiError::new(422, "too_many_pixels", message),
-            Error::Undecodable(_) => ApiError::new(422, "undecodable", message),
-            Error::Encode(_) => ApiError::new(500, "internal", message),
-            Error::InvalidId => ApiError::new(400, "invalid_id", message),
-            Error::InvalidSize { .. } => ApiError::new(400, "invalid_size", message),
+    /// The stable machine-readable code clients and `error.json` see (`unsupported_format`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::UnsupportedFormat => "unsupported_format",
+            Error::InputTooLarge { .. } => "too_large",
+            Error::TooManyPixels { .. } | Error::SideTooLong { .. } => "too_many_pixels",
+            Error::Undecodable(_) => "undecodable",
+            Error::Encode(_) => "internal",
+            Error::InvalidId => "invalid_id",
+            Error::InvalidSize { .. } => "invalid_size",
         }
     }
 }

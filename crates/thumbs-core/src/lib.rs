@@ -14,7 +14,8 @@
 //! - [`pipeline`]: the steps above in order, one decode for every size.
 //! - [`config`]: [`Config`] from environment variables, read once at start-up.
 //! - [`id`]: [`ImageId`], content-addressed or random.
-//! - [`error`]: the crate's one [`Error`] and [`ApiError`], the one mapping to HTTP statuses.
+//! - [`error`]: the crate's one [`Error`], classified by [`ErrorKind`] and a stable code (the
+//!   HTTP statuses are thumbs-http's).
 //!
 //! This crate must never do I/O (no files, network, env reads outside
 //! [`Config::from_env`], no logging) and never be async: it is called from Lambda handlers,
@@ -35,7 +36,7 @@ pub mod resize;
 
 pub use config::{Config, ConfigError, Limits, ThumbnailSize};
 pub use decode::{DecodedImage, ImageInfo, decode, probe};
-pub use error::{ApiError, Error};
+pub use error::{Error, ErrorKind};
 pub use format::{Format, sniff};
 pub use id::ImageId;
 pub use pipeline::{Thumbnail, Thumbnails, make_thumbnails};

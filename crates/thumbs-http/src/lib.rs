@@ -1,31 +1,40 @@
 //! thumbs-http: the HTTP side the upload and serve functions share.
 //!
-//! - [`error_response`]: the one conversion of a [`thumbs_core::error::ApiError`] to an HTTP
-//!   response (`{"error":{"code","message"}}`, `Retry-After` on 503).
+//! - [`ApiError`] (`error.rs`): the one place error kinds become HTTP statuses, and the named
+//!   constructors handlers build their own errors with.
+//! - [`error_response`]: the one conversion of an [`ApiError`] to an HTTP response
+//!   (`{"error":{"code","message"}}`, `Retry-After` on 503).
 //! - [`json_response`]: JSON replies.
 //! - [`public_base`] and [`thumbnail_urls`]: the URLs a reply hands to clients, with the API
 //!   Gateway stage prefix when the request came through the default `execute-api` host.
 //!
 //! - [`cors`]: the CORS headers on every response of the HTTP functions.
 //!
-//! No image logic and no S3 here: only translation between core types and HTTP.
+//! No image logic and no S3 calls here: only translation between core and store types and HTTP.
 
 pub mod cors;
+pub mod error;
+
+pub use error::ApiError;
 
 use lambda_http::http::{StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use thumbs_core::config::ThumbnailSize;
-use thumbs_core::error::ApiError;
 use thumbs_core::id::ImageId;
 
 /// `{"error":{"code","message"}}` with the error's status, plus `Retry-After` on 503.
 pub fn error_response(err: &ApiError) -> Response<Body> {
-    if err.status >= 500 {
-        tracing::warn!(status = err.status, code = err.code, "{}", err.message);
+    if err.status().is_server_error() {
+        tracing::warn!(
+            status = err.status().as_u16(),
+            code = err.code,
+            "{}",
+            err.message
+        );
     }
     let mut builder = Response::builder()
-        .status(err.status)
+        .status(err.status())
         .header(header::CONTENT_TYPE, "application/json");
     if let Some(seconds) = err.retry_after {
         builder = builder.header(header::RETRY_AFTER, seconds);

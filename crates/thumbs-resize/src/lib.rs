@@ -19,7 +19,7 @@
 
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
 use thumbs_core::config::Config;
-use thumbs_core::error::{ApiError, Error};
+use thumbs_core::error::Error;
 use thumbs_core::id::ImageId;
 use thumbs_store::event::{decode_key, is_test_event};
 use thumbs_store::layout::{
@@ -239,10 +239,9 @@ impl Resize {
 
     /// Records a permanent failure in `error.json` (what `GET /images/{id}` reports).
     async fn fail(&self, id: &ImageId, err: &Error) -> Result<Outcome, StoreError> {
-        let api = ApiError::from(err);
-        tracing::warn!(%id, code = api.code, "cannot make thumbnails: {err}");
+        tracing::warn!(%id, code = err.code(), "cannot make thumbnails: {err}");
         let failure = Failure {
-            code: api.code.to_owned(),
+            code: err.code().to_owned(),
             reason: err.to_string(),
         };
         if lifecycle::is_deleted(&self.store, id).await? {

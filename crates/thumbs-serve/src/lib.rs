@@ -20,12 +20,12 @@
 use lambda_http::http::{HeaderMap, Method, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use thumbs_core::config::{Config, ThumbnailSize};
-use thumbs_core::error::{ApiError, Error};
+use thumbs_core::error::Error;
 use thumbs_core::id::ImageId;
 use thumbs_store::layout::{self, Failure, Manifest, OriginalKey, ThumbnailKey};
 use thumbs_store::{Store, StoreError, lifecycle};
 
-use thumbs_http::{error_response, json_response, public_base, thumbnail_urls};
+use thumbs_http::{ApiError, error_response, json_response, public_base, thumbnail_urls};
 
 /// The upload page, served at `GET /`.
 pub const INDEX_HTML: &str = include_str!("../assets/index.html");
@@ -89,11 +89,10 @@ impl Serve {
             .collect();
         let head = req.method() == Method::HEAD;
         if req.method() != Method::GET && !head {
-            let mut response = error_response(&ApiError::new(
-                405,
-                "method_not_allowed",
-                format!("{} is not allowed here", req.method()),
-            ));
+            let mut response = error_response(&ApiError::method_not_allowed(format!(
+                "{} is not allowed here",
+                req.method()
+            )));
             thumbs_http::cors::apply(self.config.cors_allow_origin.as_deref(), &mut response);
             return response;
         }
@@ -111,8 +110,7 @@ impl Serve {
                 };
                 self.thumbnail(id, &file, req.headers(), head).await
             }
-            _ => Err(ApiError::new(
-                404,
+            _ => Err(ApiError::not_found(
                 "not_found",
                 format!("no route for {path}"),
             )),
@@ -172,7 +170,7 @@ impl Serve {
         let (jpeg, etag) = self
             .render_on_demand(&id, size)
             .await
-            .map_err(unprocessable_original)?;
+            .map_err(ApiError::about_stored_original)?;
         let len = jpeg.len() as u64;
         Ok(image_response(headers, etag, len, (!head).then_some(jpeg)))
     }
@@ -207,7 +205,7 @@ impl Serve {
         {
             Ok(object) => object,
             Err(StoreError::NotFound { .. }) => {
-                return Err(ApiError::new(404, "not_found", format!("no image {id}")));
+                return Err(ApiError::not_found("not_found", format!("no image {id}")));
             }
             Err(StoreError::TooLarge { size: bytes, .. }) => {
                 return Err(ApiError::from(&Error::InputTooLarge {
@@ -231,7 +229,7 @@ impl Serve {
             .into_iter()
             .next()
             .map(|t| t.jpeg)
-            .ok_or_else(|| ApiError::new(500, "internal", "no thumbnail was produced"))?;
+            .ok_or_else(|| ApiError::internal("internal", "no thumbnail was produced"))?;
         let key = ThumbnailKey::new(id, size);
         self.refuse_deleted(id).await?;
         let written = self
@@ -328,7 +326,7 @@ impl Serve {
                 }
             }
         } else {
-            return Err(ApiError::new(404, "not_found", format!("no image {id}")));
+            return Err(ApiError::not_found("not_found", format!("no image {id}")));
         };
         let mut resp = json_response(StatusCode::OK, &body);
         // Status changes: never cache it.
@@ -420,21 +418,6 @@ fn request_path(req: &Request) -> String {
     }
 }
 
-/// A GET sends no image, so "too large" (413) and "unsupported type" (415) describe the stored
-/// original, not the request: the thumbnail route answers them as 422, the status its contract
-/// (infra/openapi.yaml) gives an original that cannot be thumbnailed.
-fn unprocessable_original(err: ApiError) -> ApiError {
-    if matches!(err.status, 413 | 415) {
-        ApiError::new(
-            422,
-            err.code,
-            format!("the original cannot be thumbnailed: {}", err.message),
-        )
-    } else {
-        err
-    }
-}
-
 /// The answer for a tombstone look made alongside a read.
 fn refuse_if(id: &ImageId, deleted: Result<bool, StoreError>) -> Result<(), ApiError> {
     match deleted {
@@ -446,7 +429,7 @@ fn refuse_if(id: &ImageId, deleted: Result<bool, StoreError>) -> Result<(), ApiE
 
 /// 404 for an image that was deleted (its tombstone exists).
 fn deleted_error(id: &ImageId) -> ApiError {
-    ApiError::new(404, "deleted", format!("image {id} was deleted"))
+    ApiError::not_found("deleted", format!("image {id} was deleted"))
 }
 
 fn store_error(err: &StoreError) -> ApiError {

@@ -1,10 +1,7 @@
 //! One error type for every S3 call, classified once: transient (retry) or not.
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
-use thumbs_core::error::ApiError;
-
-/// Seconds a client should wait before retrying after a transient storage fault.
-pub const RETRY_AFTER_SECS: u32 = 2;
+use thumbs_core::error::ErrorKind;
 
 /// What went wrong talking to S3.
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +33,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// True when the same call may succeed later (Lambda should retry, HTTP says 503).
+    /// True when the same call may succeed later (Lambda should retry, clients are told to).
     pub fn is_transient(&self) -> bool {
         matches!(self, StoreError::Unavailable { .. })
     }
@@ -44,6 +41,29 @@ impl StoreError {
     /// True when the object is simply not there.
     pub fn is_not_found(&self) -> bool {
         matches!(self, StoreError::NotFound { .. })
+    }
+
+    /// The kind of failure (thumbs-http turns it into a status): transient faults are
+    /// `Unavailable`, anything else that is not the caller's is `Internal`.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            StoreError::NotFound { .. } => ErrorKind::NotFound,
+            StoreError::Unavailable { .. } => ErrorKind::Unavailable,
+            StoreError::TooLarge { .. } => ErrorKind::TooLarge,
+            StoreError::PreconditionFailed { .. } => ErrorKind::Conflict,
+            StoreError::Permanent { .. } => ErrorKind::Internal,
+        }
+    }
+
+    /// The stable machine-readable code of the failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::NotFound { .. } => "not_found",
+            StoreError::Unavailable { .. } => "storage_unavailable",
+            StoreError::TooLarge { .. } => "too_large",
+            StoreError::PreconditionFailed { .. } => "conflict",
+            StoreError::Permanent { .. } => "storage_error",
+        }
     }
 
     /// Classifies an SDK error. The SDK has already retried transient faults with backoff
@@ -122,31 +142,4 @@ fn error_chain(err: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// The HTTP face of a storage fault: 503 + Retry-After for transient, 404 for missing,
-/// 413 for over-limit objects, 500 otherwise (details go to the log, not the client).
-impl From<&StoreError> for ApiError {
-    fn from(err: &StoreError) -> ApiError {
-        match err {
-            StoreError::NotFound { .. } => ApiError::new(404, "not_found", "no such image"),
-            StoreError::Unavailable { .. } => ApiError::new(
-                503,
-                "storage_unavailable",
-                "storage is unavailable, retry shortly",
-            )
-            .with_retry_after(RETRY_AFTER_SECS),
-            StoreError::TooLarge { size, limit, .. } => ApiError::new(
-                413,
-                "too_large",
-                format!("object is {size} bytes, over the {limit}-byte limit"),
-            ),
-            StoreError::PreconditionFailed { .. } => {
-                ApiError::new(409, "conflict", "the object already exists")
-            }
-            StoreError::Permanent { .. } => {
-                ApiError::new(500, "storage_error", "storage request failed")
-            }
-        }
-    }
 }

@@ -6,8 +6,8 @@
 //!   `tombstones/{id}`) and the `manifest.json` / `error.json` / tombstone documents.
 //! - [`lifecycle`]: the tombstone checks and the content removal every function shares
 //!   (`docs/lifecycle.md`).
-//! - [`StoreError`] (`error.rs`): every S3 failure classified once as transient (Lambda retries,
-//!   HTTP 503 + Retry-After) or permanent, and its one mapping to an HTTP [`ApiError`].
+//! - [`StoreError`] (`error.rs`): every S3 failure classified once as transient (Lambda retries)
+//!   or permanent, with an [`ErrorKind`] and a stable code; thumbs-http maps those to HTTP.
 //! - [`event`]: S3 event notifications — URL-encoded keys (`+` is a space), `s3:TestEvent`.
 //! - `local_server` (feature `local-server`): [`local_server::LocalS3`], an embedded
 //!   S3-protocol server (s3s + s3s-fs) with SigV4, CORS and an object-created hook.
@@ -15,7 +15,7 @@
 //! Never does: image work (thumbs-core), HTTP routing (the handler crates), reading env vars
 //! after start-up.
 //!
-//! [`ApiError`]: thumbs_core::error::ApiError
+//! [`ErrorKind`]: thumbs_core::error::ErrorKind
 
 pub mod config;
 pub mod error;

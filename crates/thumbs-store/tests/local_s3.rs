@@ -131,10 +131,9 @@ async fn unreachable_endpoint_is_transient_and_maps_to_503() {
     let store = Store::connect(&config).await;
     let err = store.head("originals/x").await.unwrap_err();
     assert!(err.is_transient(), "{err:?}");
-    let api = thumbs_core::error::ApiError::from(&err);
     assert_eq!(
-        (api.status, api.retry_after),
-        (503, Some(thumbs_store::error::RETRY_AFTER_SECS))
+        (err.kind(), err.code()),
+        (thumbs_core::ErrorKind::Unavailable, "storage_unavailable")
     );
 }
 

@@ -19,14 +19,14 @@ use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Deserialize;
 use thumbs_core::config::Config;
-use thumbs_core::error::{ApiError, Error};
+use thumbs_core::error::Error;
 use thumbs_core::format::{Format, sniff};
 use thumbs_core::id::ImageId;
 use thumbs_store::layout::{self, OriginalKey};
 use thumbs_store::{Store, lifecycle};
 
 use crate::body::{BodyError, decode_upload};
-use thumbs_http::{error_response, json_response, public_base, thumbnail_urls};
+use thumbs_http::{ApiError, error_response, json_response, public_base, thumbnail_urls};
 
 /// How long a presigned PUT stays valid.
 pub const PRESIGNED_EXPIRY: Duration = Duration::from_secs(15 * 60);
@@ -60,13 +60,10 @@ impl Upload {
                     .unwrap_or_else(|| (*id).to_owned());
                 self.delete_image(&id).await
             }
-            (_, ["images"] | ["uploads"] | ["images", _]) => Err(ApiError::new(
-                405,
-                "method_not_allowed",
+            (_, ["images"] | ["uploads"] | ["images", _]) => Err(ApiError::method_not_allowed(
                 format!("{} is not allowed on {path}", req.method()),
             )),
-            _ => Err(ApiError::new(
-                404,
+            _ => Err(ApiError::not_found(
                 "not_found",
                 format!("no route for {} {path}", req.method()),
             )),
@@ -211,8 +208,7 @@ impl Upload {
         }
         let request: UploadRequest =
             serde_json::from_slice(req.body().as_ref()).map_err(|err| {
-                ApiError::new(
-                    400,
+                ApiError::bad_request(
                     "bad_request",
                     format!(r#"expected JSON {{"content_type": "image/...", "bytes": N}}: {err}"#),
                 )
@@ -222,8 +218,7 @@ impl Upload {
             return Err(ApiError::from(&Error::UnsupportedFormat));
         };
         if request.bytes == 0 {
-            return Err(ApiError::new(
-                400,
+            return Err(ApiError::bad_request(
                 "bad_request",
                 "bytes must be at least 1",
             ));
@@ -231,8 +226,7 @@ impl Upload {
         // The resize's own input cap: what is presigned here is never refused there for size.
         let cap = self.config.limits.max_input_bytes as u64;
         if request.bytes > cap {
-            return Err(ApiError::new(
-                413,
+            return Err(ApiError::too_large(
                 "too_large",
                 format!(
                     "{} bytes is more than the upload limit of {cap} bytes",
@@ -294,7 +288,7 @@ impl Upload {
             .await
             .map_err(|err| store_error(&err))?;
         if original.is_none() && derived.is_empty() {
-            return Err(ApiError::new(404, "not_found", format!("no image {id}")));
+            return Err(ApiError::not_found("not_found", format!("no image {id}")));
         }
         lifecycle::mark_deleted(&self.store, &id)
             .await
@@ -328,7 +322,7 @@ fn life_id(first: &ImageId, life: u32) -> ImageId {
 
 /// 404 for an image that was deleted (its tombstone exists).
 fn deleted(id: &ImageId) -> ApiError {
-    ApiError::new(404, "deleted", format!("image {id} was deleted"))
+    ApiError::not_found("deleted", format!("image {id} was deleted"))
 }
 
 /// The resource path API Gateway matched (`path` in the REST proxy event, without the stage),
@@ -348,8 +342,8 @@ fn body_error(err: &BodyError) -> ApiError {
             bytes: *bytes,
             limit: *limit,
         }),
-        BodyError::BadEncoding(message) => ApiError::new(400, "bad_encoding", message.clone()),
-        BodyError::Empty => ApiError::new(400, "bad_encoding", err.to_string()),
+        BodyError::BadEncoding(message) => ApiError::bad_request("bad_encoding", message.clone()),
+        BodyError::Empty => ApiError::bad_request("bad_encoding", err.to_string()),
     }
 }
 
