@@ -16,7 +16,7 @@ impl ImageId {
     /// collisions out of reach while keeping URLs short.
     pub fn for_content(bytes: &[u8]) -> ImageId {
         let digest = Sha256::digest(bytes);
-        ImageId(hex(&digest[..16]))
+        ImageId(hex::encode(&digest[..16]))
     }
 
     /// 16 bytes from the operating system's random source.
@@ -24,7 +24,7 @@ impl ImageId {
         let mut bytes = [0u8; 16];
         // The OS random source failing is not something a request can recover from.
         getrandom::fill(&mut bytes).expect("the operating system's random source failed");
-        ImageId(hex(&bytes))
+        ImageId(hex::encode(bytes))
     }
 
     /// Exactly 32 characters of `[0-9a-f]`; anything else (upper case, `..`, `/`) is
@@ -42,10 +42,6 @@ impl ImageId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl fmt::Display for ImageId {

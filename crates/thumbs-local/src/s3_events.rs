@@ -179,9 +179,7 @@ fn invocation_record(
     let timestamp = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    let mut id = [0u8; 16];
-    let _ = getrandom::fill(&mut id);
-    let request_id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+    let request_id = uuid::Uuid::new_v4().to_string();
     json!({
         "version": "1.0",
         "timestamp": timestamp,

@@ -378,7 +378,7 @@ fn load_or_create_api_key(data_dir: &Path) -> Result<String, StackError> {
     }
     let mut bytes = [0u8; 20];
     getrandom::fill(&mut bytes).map_err(|err| io(std::io::Error::other(err.to_string())))?;
-    let key: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let key = hex::encode(bytes);
     std::fs::write(&path, format!("{key}\n")).map_err(io)?;
     #[cfg(unix)]
     {

@@ -6,7 +6,9 @@
 //! name value is URL encoded."). Using the key raw is the classic bug: `my photo.jpg` arrives as
 //! `my+photo.jpg`, and the GET for that name fails.
 
-use aws_lambda_events::event::s3::S3Event;
+use aws_lambda_events::event::s3::{
+    S3Bucket, S3Entity, S3Event, S3EventRecord, S3Object, S3RequestParameters, S3UserIdentity,
+};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 /// A key in an event record was not valid percent-encoded UTF-8.
@@ -61,40 +63,53 @@ impl ObjectCreated {
     /// AWS does (same shape as `sam local generate-event s3 put`).
     pub fn to_s3_event(&self, region: &str) -> S3Event {
         let now = time::OffsetDateTime::now_utc();
-        let event_time = now
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
-        let json = serde_json::json!({
-            "Records": [{
-                "eventVersion": "2.1",
-                "eventSource": "aws:s3",
-                "awsRegion": region,
-                "eventTime": event_time,
-                "eventName": self.event_name,
-                "userIdentity": { "principalId": "LOCAL" },
-                "requestParameters": { "sourceIPAddress": "127.0.0.1" },
-                "responseElements": {
-                    "x-amz-request-id": format!("{:016X}", now.unix_timestamp_nanos() as u64),
-                    "x-amz-id-2": "thumbs-local"
-                },
-                "s3": {
-                    "s3SchemaVersion": "1.0",
-                    "configurationId": "thumbs-local",
-                    "bucket": {
-                        "name": self.bucket,
-                        "ownerIdentity": { "principalId": "LOCAL" },
-                        "arn": format!("arn:aws:s3:::{}", self.bucket)
-                    },
-                    "object": {
-                        "key": encode_key(&self.key),
-                        "size": self.size,
-                        "eTag": self.etag,
-                        "sequencer": format!("{:018X}", now.unix_timestamp_nanos() as u64)
-                    }
-                }
-            }]
-        });
-        serde_json::from_value(json).expect("the S3 event shape matches aws_lambda_events")
+        let nanos = now.unix_timestamp_nanos() as u64;
+        let local = |text: &str| {
+            let mut identity = S3UserIdentity::default();
+            identity.principal_id = Some(text.to_owned());
+            identity
+        };
+
+        let mut bucket = S3Bucket::default();
+        bucket.name = Some(self.bucket.clone());
+        bucket.owner_identity = Some(local("LOCAL"));
+        bucket.arn = Some(format!("arn:aws:s3:::{}", self.bucket));
+
+        let mut object = S3Object::default();
+        object.key = Some(encode_key(&self.key));
+        object.size = Some(i64::try_from(self.size).unwrap_or(i64::MAX));
+        object.e_tag = Some(self.etag.clone());
+        object.sequencer = Some(format!("{nanos:018X}"));
+
+        let mut entity = S3Entity::default();
+        entity.schema_version = Some("1.0".to_owned());
+        entity.configuration_id = Some("thumbs-local".to_owned());
+        entity.bucket = bucket;
+        entity.object = object;
+
+        let mut request_parameters = S3RequestParameters::default();
+        request_parameters.source_ip_address = Some("127.0.0.1".to_owned());
+
+        let mut record = S3EventRecord::default();
+        record.event_version = Some("2.1".to_owned());
+        record.event_source = Some("aws:s3".to_owned());
+        record.aws_region = Some(region.to_owned());
+        record.event_time =
+            chrono::DateTime::from_timestamp(now.unix_timestamp(), now.nanosecond())
+                .unwrap_or_default();
+        record.event_name = Some(self.event_name.to_owned());
+        record.principal_id = local("LOCAL");
+        record.request_parameters = request_parameters;
+        record.response_elements = [
+            ("x-amz-request-id".to_owned(), format!("{nanos:016X}")),
+            ("x-amz-id-2".to_owned(), "thumbs-local".to_owned()),
+        ]
+        .into();
+        record.s3 = entity;
+
+        let mut event = S3Event::default();
+        event.records = vec![record];
+        event
     }
 }
 
@@ -152,6 +167,18 @@ mod tests {
             Some("originals/x+y")
         );
         assert_eq!(event.records[0].s3.object.size, Some(3));
+        // The JSON Lambda would hand the function: the shape of `sam local generate-event s3
+        // put`, and it reads back as the same event.
+        let json = serde_json::to_value(&event).unwrap();
+        let record = &json["Records"][0];
+        assert_eq!(record["eventName"], "ObjectCreated:Put");
+        assert_eq!(record["eventSource"], "aws:s3");
+        assert_eq!(record["userIdentity"]["principalId"], "LOCAL");
+        assert_eq!(record["s3"]["bucket"]["arn"], "arn:aws:s3:::b");
+        assert_eq!(record["s3"]["object"]["eTag"], "abc");
+        assert!(record["eventTime"].as_str().unwrap().ends_with('Z'));
+        let back: S3Event = serde_json::from_value(json).unwrap();
+        assert_eq!(back, event);
     }
 
     #[test]

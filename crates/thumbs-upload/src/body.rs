@@ -43,18 +43,22 @@ pub fn decode_upload(
     limit: usize,
 ) -> Result<Vec<u8>, BodyError> {
     let content_type = content_type.map(str::trim).filter(|t| !t.is_empty());
-    let essence = content_type.map(|t| {
-        t.split(';')
+    let parsed = content_type.and_then(|t| t.parse::<mime::Mime>().ok());
+    // A header the mime crate refuses (e.g. `multipart/form-data; boundary=`) still names its
+    // type before the first `;`.
+    let essence = match (&parsed, content_type) {
+        (Some(mime), _) => Some(mime.essence_str().to_owned()),
+        (None, Some(text)) => text
+            .split(';')
             .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase()
-    });
+            .map(|t| t.trim().to_ascii_lowercase()),
+        (None, None) => None,
+    };
     let essence = essence.as_deref();
 
     let bytes = match essence {
         Some("multipart/form-data") => {
-            let boundary = content_type.and_then(boundary_param).ok_or_else(|| {
+            let boundary = parsed.as_ref().and_then(boundary_param).ok_or_else(|| {
                 BodyError::BadEncoding("multipart/form-data needs a boundary parameter".to_owned())
             })?;
             multipart_file(body, &boundary)?.to_vec()
@@ -172,17 +176,12 @@ fn trim_ascii(bytes: &[u8]) -> &[u8] {
     bytes.trim_ascii()
 }
 
-/// The `boundary` parameter of a multipart Content-Type (quoted or not).
-fn boundary_param(content_type: &str) -> Option<String> {
-    content_type.split(';').skip(1).find_map(|param| {
-        let (name, value) = param.split_once('=')?;
-        if !name.trim().eq_ignore_ascii_case("boundary") {
-            return None;
-        }
-        let value = value.trim().trim_matches('"');
-        // RFC 2046: 1 to 70 characters.
-        (!value.is_empty() && value.len() <= 70).then(|| value.to_owned())
-    })
+/// The `boundary` parameter of a multipart Content-Type (quoted or not; RFC 2046: 1 to 70
+/// characters).
+fn boundary_param(content_type: &mime::Mime) -> Option<String> {
+    let value = content_type.get_param(mime::BOUNDARY)?;
+    let value = value.as_str();
+    (!value.is_empty() && value.len() <= 70).then(|| value.to_owned())
 }
 
 /// The content of the first file part of a `multipart/form-data` body (RFC 7578): the first

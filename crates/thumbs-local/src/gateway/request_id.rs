@@ -23,21 +23,13 @@ impl RequestIds {
     /// New ids; `client_trace` is the request's `X-Amzn-Trace-Id`, whose `Root` is kept.
     pub(super) fn new(client_trace: Option<&str>) -> RequestIds {
         let random = random_hex();
-        let request_id = format!(
-            "{}-{}-{}-{}-{}",
-            &random[..8],
-            &random[8..12],
-            &random[12..16],
-            &random[16..20],
-            &random[20..32]
-        );
         let root = client_trace.and_then(client_root).unwrap_or_else(|| {
             let seconds = time::OffsetDateTime::now_utc().unix_timestamp();
-            format!("1-{seconds:08x}-{}", &random[32..56])
+            format!("1-{seconds:08x}-{}", &random[..24])
         });
         RequestIds {
-            request_id,
-            apigw_id: random[56..72].to_owned(),
+            request_id: uuid::Uuid::new_v4().to_string(),
+            apigw_id: random[24..40].to_owned(),
             trace: format!("Root={root}"),
         }
     }
@@ -57,9 +49,9 @@ fn client_root(header: &str) -> Option<String> {
     })
 }
 
-/// 72 random hex digits (36 bytes); the clock if the OS has no randomness to give.
+/// 40 random hex digits (20 bytes); the clock if the OS has no randomness to give.
 fn random_hex() -> String {
-    let mut bytes = [0u8; 36];
+    let mut bytes = [0u8; 20];
     if getrandom::fill(&mut bytes).is_err() {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -70,7 +62,7 @@ fn random_hex() -> String {
             *byte = nanos[index % nanos.len()].wrapping_add(index as u8);
         }
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 #[cfg(test)]
@@ -80,8 +72,10 @@ mod tests {
     #[test]
     fn request_ids_look_like_aws_ones() {
         let ids = RequestIds::new(None);
+        let uuid = uuid::Uuid::parse_str(&ids.request_id).unwrap();
+        assert_eq!(uuid.get_version_num(), 4);
         assert_eq!(ids.request_id.len(), 36);
-        assert_eq!(ids.request_id.matches('-').count(), 4);
+        assert_ne!(RequestIds::new(None).request_id, ids.request_id);
         assert_eq!(ids.apigw_id.len(), 16);
         let root = ids.trace.strip_prefix("Root=1-").unwrap();
         assert_eq!(root.len(), 8 + 1 + 24);
