@@ -4,37 +4,11 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Reply, fixture, send, stack};
+use common::{Reply, fixture, object_keys, originals, send, stack};
 use serde_json::{Value, json};
 use thumbs_local::stack::RunningStack;
-
-/// Every object key in the embedded S3's data folder.
-fn object_keys(data_dir: &Path) -> Vec<String> {
-    fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
-        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, root, out);
-            } else if let Ok(rel) = path.strip_prefix(root) {
-                out.push(rel.to_string_lossy().into_owned());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&data_dir.join("s3"), &data_dir.join("s3"), &mut out);
-    out.sort();
-    out
-}
-
-fn originals(data_dir: &Path) -> Vec<String> {
-    object_keys(data_dir)
-        .into_iter()
-        .filter(|k| k.contains("originals/"))
-        .collect()
-}
 
 fn is_hex_id(text: &str) -> bool {
     text.len() == 32 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
@@ -214,6 +188,11 @@ async fn wrong_api_keys_of_any_length_are_403_json_and_the_right_one_works() {
     )
     .await;
     assert_eq!(reply.status, 201, "{}", reply.text());
+    assert_eq!(
+        originals(dir.path()).len(),
+        1,
+        "the control: a stored original is seen"
+    );
     stack.shutdown().await;
 }
 

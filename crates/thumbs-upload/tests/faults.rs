@@ -129,6 +129,12 @@ async fn s3_down_for_every_call_is_503_with_retry_after() {
     // Well inside API Gateway's 29 s integration timeout, so the client sees the 503.
     assert!(started.elapsed() < Duration::from_secs(20));
     assert_eq!(originals(dir.path()), Vec::<String>::new());
+
+    // The control: once S3 answers, the same helper sees the original that is stored.
+    proxy.set(Fault::None);
+    let resp = upload.handle(post_image("image/jpeg", JPEG)).await;
+    assert_eq!(resp.status(), 201, "{}", json(&resp));
+    assert_eq!(originals(dir.path()).len(), 1);
 }
 
 #[tokio::test]
@@ -185,4 +191,10 @@ async fn hung_s3_is_503_with_retry_after_before_the_gateway_gives_up() {
     assert_503_retry_after(&resp);
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(originals(dir.path()), Vec::<String>::new());
+
+    // The control: once S3 answers, the same helper sees the original that is stored.
+    proxy.set(Fault::None);
+    let resp = upload.handle(post_image("image/jpeg", JPEG)).await;
+    assert_eq!(resp.status(), 201, "{}", json(&resp));
+    assert_eq!(originals(dir.path()).len(), 1);
 }

@@ -179,3 +179,32 @@ pub async fn post_image(stack: &RunningStack, content_type: &str, body: &[u8]) -
     }
     send("POST", &format!("{}/images", stack.api_url), &headers, body).await
 }
+
+/// Every object key in the embedded S3's data folder (s3s-fs keeps one file per key). The
+/// folder must exist: a stack that never created it would make "nothing stored" pass unseen.
+pub fn object_keys(data_dir: &Path) -> Vec<String> {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else if let Ok(rel) = path.strip_prefix(root) {
+                out.push(rel.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    let root = data_dir.join("s3");
+    assert!(root.is_dir(), "no S3 data folder at {}", root.display());
+    let mut out = Vec::new();
+    walk(&root, &root, &mut out);
+    out.sort();
+    out
+}
+
+/// The keys of stored originals (`originals/{id}`).
+pub fn originals(data_dir: &Path) -> Vec<String> {
+    object_keys(data_dir)
+        .into_iter()
+        .filter(|key| key.contains("originals/"))
+        .collect()
+}
