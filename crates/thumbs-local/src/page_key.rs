@@ -16,7 +16,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::functions::{BoxFuture, FunctionError, HttpFunction};
-use crate::handlers::Kind;
+use crate::handlers::ThumbsFunction;
 use crate::template::FunctionDef;
 
 /// The `<meta>` name the page's script reads.
@@ -29,7 +29,7 @@ pub fn fill_in(
     handler: Arc<dyn HttpFunction>,
     api_key: &str,
 ) -> Arc<dyn HttpFunction> {
-    if Kind::of(function) != Some(Kind::Serve) {
+    if ThumbsFunction::of(function) != Some(ThumbsFunction::Serve) {
         return handler;
     }
     Arc::new(WithPageKey {

@@ -34,7 +34,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use crate::addresses::{Addresses, ReadyFile};
 use crate::cli::ServeArgs;
 use crate::gateway::{FunctionEntry, Gateway, INTEGRATION_TIMEOUT};
-use crate::handlers::{self, Built};
+use crate::handlers::{self, LocalHandler};
 use crate::s3_events::{FailureQueue, Notifications, RetryPolicy, Subscription};
 use crate::template::{Template, TemplateError, TemplateSource};
 
@@ -197,7 +197,7 @@ pub async fn start(options: StackOptions) -> Result<RunningStack, StackError> {
                 message,
             })?;
         match built {
-            Some(Built::Http(handler)) => {
+            Some(LocalHandler::Http(handler)) => {
                 let handler = if options.page_key {
                     crate::page_key::fill_in(function, handler, &api_key)
                 } else {
@@ -212,7 +212,7 @@ pub async fn start(options: StackOptions) -> Result<RunningStack, StackError> {
                     },
                 );
             }
-            Some(Built::Event(handler)) => {
+            Some(LocalHandler::Event(handler)) => {
                 for trigger in &function.s3_events {
                     subscriptions.push(Subscription {
                         function_name: function.logical_id.clone(),
