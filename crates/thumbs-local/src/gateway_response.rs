@@ -81,14 +81,14 @@ impl GatewayError {
 
 /// A rendered gateway response.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rendered {
+pub struct GatewayResponseParts {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
 }
 
 /// Renders `error` for `api`, applying the template's overrides.
-pub fn render(error: GatewayError, api: &ApiSettings, request_id: &str) -> Rendered {
+pub fn render(error: GatewayError, api: &ApiSettings, request_id: &str) -> GatewayResponseParts {
     let fallback = if error.status() >= 500 {
         "DEFAULT_5XX"
     } else {
@@ -117,7 +117,7 @@ pub fn render(error: GatewayError, api: &ApiSettings, request_id: &str) -> Rende
         .replace("$context.error.message", error.message())
         .replace("$context.error.responseType", error.response_type())
         .replace("$context.requestId", request_id);
-    Rendered {
+    GatewayResponseParts {
         status,
         headers,
         body,

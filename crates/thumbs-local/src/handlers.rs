@@ -77,11 +77,10 @@ pub async fn build(
             }))
         }
         ThumbsFunction::Serve => {
-            let timeout = thumbs_serve::Serve::processing_timeout_from(|name| {
-                environment.get(name).cloned()
-            })?;
-            let serve =
-                Arc::new(thumbs_serve::Serve::new(config, store).with_processing_timeout(timeout));
+            // The same parse as its main.rs, over the template's environment.
+            let config =
+                thumbs_serve::ServeConfig::from_lookup(|name| environment.get(name).cloned())?;
+            let serve = Arc::new(thumbs_serve::Serve::from_config(config, store));
             LocalHandler::Http(LambdaHttpFunction::new(move |request: Request| {
                 let serve = Arc::clone(&serve);
                 async move { serve.handle(request).await }

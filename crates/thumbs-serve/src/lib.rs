@@ -41,6 +41,33 @@ pub const PROCESSING_TIMEOUT_ENV: &str = "PROCESSING_TIMEOUT_SECONDS";
 /// 30 s of margin: 300 s.
 pub const DEFAULT_PROCESSING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
+/// The serve function's whole configuration, parsed once at start-up from the environment
+/// `template.yaml` gives it: by `main.rs` from the process environment, by thumbs-local from the
+/// template's. (The render work adds its output settings to `thumbs_core::Config`, which both
+/// already read through here.)
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// Sizes, limits, quality, CORS: `thumbs_core::Config`.
+    pub core: Config,
+    /// [`PROCESSING_TIMEOUT_ENV`], else [`DEFAULT_PROCESSING_TIMEOUT`].
+    pub processing_timeout: std::time::Duration,
+}
+
+impl ServeConfig {
+    /// Every variable the function reads, from `lookup`; an invalid value is an error naming it.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<ServeConfig, String> {
+        Ok(ServeConfig {
+            core: Config::from_lookup(&lookup).map_err(|err| err.to_string())?,
+            processing_timeout: Serve::processing_timeout_from(&lookup)?,
+        })
+    }
+
+    /// [`ServeConfig::from_lookup`] over this process's environment.
+    pub fn from_env() -> Result<ServeConfig, String> {
+        ServeConfig::from_lookup(|name| std::env::var(name).ok())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Serve {
     config: Config,
@@ -55,6 +82,11 @@ impl Serve {
             store,
             processing_timeout: DEFAULT_PROCESSING_TIMEOUT,
         }
+    }
+
+    /// The function as its configuration describes it.
+    pub fn from_config(config: ServeConfig, store: Store) -> Serve {
+        Serve::new(config.core, store).with_processing_timeout(config.processing_timeout)
     }
 
     /// How long an original may stay without manifest or error record before its status says

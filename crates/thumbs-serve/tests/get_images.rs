@@ -313,3 +313,25 @@ async fn root_serves_the_upload_page() {
             .contains("<html")
     );
 }
+
+#[test]
+fn one_config_holds_the_core_settings_and_the_processing_bound() {
+    let config = thumbs_serve::ServeConfig::from_lookup(|name| match name {
+        "THUMB_SIZES" => Some("128,256".to_owned()),
+        "PROCESSING_TIMEOUT_SECONDS" => Some("7".to_owned()),
+        _ => None,
+    })
+    .unwrap();
+    assert_eq!(config.processing_timeout, std::time::Duration::from_secs(7));
+    assert_eq!(config.core.sizes.len(), 2);
+    let defaults = thumbs_serve::ServeConfig::from_lookup(|_| None).unwrap();
+    assert_eq!(
+        defaults.processing_timeout,
+        thumbs_serve::DEFAULT_PROCESSING_TIMEOUT
+    );
+    let err = thumbs_serve::ServeConfig::from_lookup(|name| {
+        (name == "PROCESSING_TIMEOUT_SECONDS").then(|| "0".to_owned())
+    })
+    .unwrap_err();
+    assert!(err.contains("PROCESSING_TIMEOUT_SECONDS"), "{err}");
+}

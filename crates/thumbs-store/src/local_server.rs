@@ -109,7 +109,7 @@ impl LocalS3 {
         let addr = listener
             .local_addr()
             .map_err(|source| LocalS3Error::Bind { port, source })?;
-        let mut builder = S3ServiceBuilder::new(Observed {
+        let mut builder = S3ServiceBuilder::new(HookedFileSystem {
             inner: fs,
             root: root.clone(),
             hook,
@@ -373,7 +373,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// s3s-fs with a tap on object creation, atomic conditional PUTs and test holds. Forwards the
 /// operations s3s-fs implements.
-struct Observed {
+struct HookedFileSystem {
     inner: s3s_fs::FileSystem,
     root: PathBuf,
     hook: Option<UnboundedSender<ObjectCreated>>,
@@ -382,7 +382,7 @@ struct Observed {
     key_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
-impl Observed {
+impl HookedFileSystem {
     /// Parks the request if a [`hold`] on this server matches it.
     async fn gate(&self, operation: &'static str, key: &str) {
         let rule = lock(&HOLDS)
@@ -459,7 +459,7 @@ macro_rules! forward {
 }
 
 #[async_trait::async_trait]
-impl S3 for Observed {
+impl S3 for HookedFileSystem {
     forward! {
         create_bucket(CreateBucketInput) -> CreateBucketOutput;
         delete_bucket(DeleteBucketInput) -> DeleteBucketOutput;

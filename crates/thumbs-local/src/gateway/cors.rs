@@ -5,7 +5,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Response, StatusCode};
 use http_body_util::Full;
 
-use super::pipeline::{Outcome, Source};
+use super::pipeline::{LoggedResponse, Source};
 use super::{Gateway, header, insert};
 use crate::gateway_response::GatewayError;
 
@@ -15,7 +15,7 @@ impl Gateway {
         headers: &HeaderMap,
         methods: &[&str],
         request_id: &str,
-    ) -> Outcome<'_> {
+    ) -> LoggedResponse<'_> {
         let cors = self.api.cors.as_ref().expect("checked by the caller");
         if self.api.api_key_required
             && self.api.api_key_on_preflight
@@ -42,7 +42,7 @@ impl Gateway {
         if cors.allow_credentials {
             insert(out, "access-control-allow-credentials", "true");
         }
-        Outcome {
+        LoggedResponse {
             response,
             function: None,
             source: Source::Gateway,

@@ -18,19 +18,22 @@ const MAX_DRAIN_BYTES: usize = 256 * 1024 * 1024;
 /// https://github.com/koki-develop/lgtm-generator/issues/10).
 pub(super) const BODY_TOO_LARGE_TEXT: &str = "HTTP content length exceeded 10485760 bytes.";
 
-pub(super) enum BodyError {
+pub(super) enum ReadBodyError {
     TooLarge,
     Broken(hyper::Error),
 }
 
 /// Reads the body up to the 10 MB limit. Past it, keeps reading (and dropping) a while so the
 /// client gets the 413 instead of a reset connection.
-pub(super) async fn read_body(mut body: Incoming, headers: &HeaderMap) -> Result<Bytes, BodyError> {
+pub(super) async fn read_body(
+    mut body: Incoming,
+    headers: &HeaderMap,
+) -> Result<Bytes, ReadBodyError> {
     let declared = header(headers, "content-length").and_then(|v| v.parse::<usize>().ok());
     let mut buffer = Vec::with_capacity(declared.unwrap_or(0).min(MAX_REQUEST_BYTES));
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(BodyError::Broken)?;
+        let frame = frame.map_err(ReadBodyError::Broken)?;
         let Ok(data) = frame.into_data() else {
             continue;
         };
@@ -42,7 +45,7 @@ pub(super) async fn read_body(mut body: Incoming, headers: &HeaderMap) -> Result
         }
     }
     if total > MAX_REQUEST_BYTES {
-        return Err(BodyError::TooLarge);
+        return Err(ReadBodyError::TooLarge);
     }
     Ok(Bytes::from(buffer))
 }

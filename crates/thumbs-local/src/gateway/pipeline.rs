@@ -19,7 +19,7 @@ use hyper::body::{Body as _, Incoming};
 use serde_json::Value;
 
 use super::connection::HeadCapture;
-use super::front_end::{self, BodyError};
+use super::front_end::{self, ReadBodyError};
 use super::request_id::RequestIds;
 use super::{FunctionEntry, Gateway, MAX_LAMBDA_PAYLOAD_BYTES, header, insert};
 use crate::functions::FunctionError;
@@ -28,7 +28,7 @@ use crate::proxy_event::{self, BodyEncoding, HeaderCase, IncomingRequest, Target
 use crate::routes::{Lookup, RouteMatch};
 
 /// A response and what the access log says about it.
-pub(super) struct Outcome<'a> {
+pub(super) struct LoggedResponse<'a> {
     pub response: Response<Full<Bytes>>,
     pub function: Option<&'a str>,
     /// Who answered: the front end (no API Gateway headers), the gateway itself, or the
@@ -43,9 +43,9 @@ pub(super) enum Source {
     Proxy,
 }
 
-impl<'a> Outcome<'a> {
-    fn front_end(response: Response<Full<Bytes>>) -> Outcome<'a> {
-        Outcome {
+impl<'a> LoggedResponse<'a> {
+    fn front_end(response: Response<Full<Bytes>>) -> LoggedResponse<'a> {
+        LoggedResponse {
             response,
             function: None,
             source: Source::FrontEnd,
@@ -92,22 +92,22 @@ impl Gateway {
         remote: SocketAddr,
         capture: &HeadCapture,
         ids: &RequestIds,
-    ) -> Outcome<'_> {
+    ) -> LoggedResponse<'_> {
         let request_id = ids.request_id.as_str();
         let (parts, body) = request.into_parts();
         let body = match front_end::read_body(body, &parts.headers).await {
             Ok(body) => body,
-            Err(BodyError::TooLarge) => {
+            Err(ReadBodyError::TooLarge) => {
                 tracing::warn!(
                     request_id,
                     "request body over the REST API payload limit (10 MB): AWS's front end answers a plain-text 413"
                 );
-                return Outcome::front_end(front_end::body_too_large());
+                return LoggedResponse::front_end(front_end::body_too_large());
             }
-            Err(BodyError::Broken(err)) => {
+            Err(ReadBodyError::Broken(err)) => {
                 // AWS's HTTP front end answers 400 before API Gateway runs.
                 tracing::warn!(request_id, %err, "reading the request body failed: 400");
-                return Outcome::front_end(front_end::broken_body(&err));
+                return LoggedResponse::front_end(front_end::broken_body(&err));
             }
         };
         let header_case = capture.take();
@@ -116,7 +116,7 @@ impl Gateway {
                 request_id,
                 "request line and header values over API Gateway's 10,240-byte quota"
             );
-            return Outcome::front_end(response);
+            return LoggedResponse::front_end(response);
         }
 
         let path = self.resource_path(parts.uri.path());
@@ -172,7 +172,7 @@ impl Gateway {
         request: &Received<'_>,
         found: &RouteMatch<'_>,
         ids: &RequestIds,
-    ) -> Outcome<'_> {
+    ) -> LoggedResponse<'_> {
         let request_id = ids.request_id.as_str();
         let route = found.route;
         let headers = &request.parts.headers;
@@ -228,7 +228,7 @@ impl Gateway {
         let accept = header(headers, "accept");
         let is_head = request.parts.method == Method::HEAD;
         match self.proxy_response(reply, accept, is_head, request_id) {
-            Ok(response) => Outcome {
+            Ok(response) => LoggedResponse {
                 response,
                 function: None,
                 source: Source::Proxy,
@@ -277,7 +277,11 @@ impl Gateway {
     }
 
     /// A response API Gateway makes itself, with the template's `GatewayResponses` applied.
-    pub(super) fn gateway_error(&self, error: GatewayError, request_id: &str) -> Outcome<'_> {
+    pub(super) fn gateway_error(
+        &self,
+        error: GatewayError,
+        request_id: &str,
+    ) -> LoggedResponse<'_> {
         let rendered = gateway_response::render(error, &self.api, request_id);
         let mut response = Response::builder().status(rendered.status);
         let headers = response.headers_mut().expect("fresh builder");
@@ -291,7 +295,7 @@ impl Gateway {
                     b"{\"message\":\"Internal server error\"}",
                 )))
             });
-        Outcome {
+        LoggedResponse {
             response,
             function: None,
             source: Source::Gateway,
