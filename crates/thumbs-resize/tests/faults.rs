@@ -2,12 +2,16 @@
 //! at-least-once, unordered, duplicated events), against the embedded S3 server behind a
 //! loopback proxy that fails chosen requests — the real aws-sdk-s3 client, no mock.
 
+#[path = "../../thumbs-local/tests/support/local_bucket.rs"]
+mod local_bucket;
+
 #[path = "../../thumbs-local/tests/support/s3_fault_proxy.rs"]
 mod s3_fault_proxy;
 
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::s3::S3Event;
+use local_bucket::{LocalBucket, local_bucket};
 use s3_fault_proxy::{Fault, FaultProxy};
 use thumbs_core::config::Config;
 use thumbs_core::id::ImageId;
@@ -33,10 +37,12 @@ struct Stack {
 }
 
 async fn stack() -> Stack {
-    let dir = tempfile::tempdir().unwrap();
-    let s3 = LocalS3::start(dir.path(), 0).await.unwrap();
-    s3.create_bucket(BUCKET).unwrap();
-    let direct = Store::connect(&s3.store_config(BUCKET)).await;
+    let LocalBucket {
+        dir,
+        s3,
+        store: direct,
+        ..
+    } = local_bucket(BUCKET).await;
     let proxy = FaultProxy::start(&s3.endpoint_url()).await;
     let faulty = Store::connect(&StoreConfig {
         endpoint_url: Some(proxy.endpoint_url()),

@@ -1,7 +1,11 @@
 //! thumbs-serve driven by SAM-generated API Gateway REST proxy events (infra/events) parsed by
 //! lambda_http, against the embedded S3 server over HTTP with the real aws-sdk-s3 client.
 
+#[path = "../../thumbs-local/tests/support/local_bucket.rs"]
+mod local_bucket;
+
 use lambda_http::{Body, Response};
+use local_bucket::{LocalBucket, local_bucket};
 use thumbs_core::config::Config;
 use thumbs_core::id::ImageId;
 use thumbs_resize::Resize;
@@ -26,11 +30,12 @@ struct Stack {
 }
 
 async fn stack() -> Stack {
-    let dir = tempfile::tempdir().unwrap();
-    let (tx, created) = tokio::sync::mpsc::unbounded_channel();
-    let s3 = LocalS3::start_with_hook(dir.path(), 0, tx).await.unwrap();
-    s3.create_bucket(BUCKET).unwrap();
-    let store = Store::connect(&s3.store_config(BUCKET)).await;
+    let LocalBucket {
+        dir,
+        s3,
+        store,
+        created,
+    } = local_bucket(BUCKET).await;
     let serve = Serve::new(Config::default(), store.clone());
     let resize = Resize::new(Config::default(), store.clone());
     Stack {

@@ -2,9 +2,13 @@
 //! `sam local generate-event apigateway aws-proxy`) parsed by lambda_http's own deserialisation,
 //! against the embedded S3 server over HTTP with the real aws-sdk-s3 client.
 
+#[path = "../../thumbs-local/tests/support/local_bucket.rs"]
+mod local_bucket;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use lambda_http::{Body, Response};
+use local_bucket::{LocalBucket, local_bucket};
 use thumbs_core::config::Config;
 use thumbs_store::Store;
 use thumbs_store::event::ObjectCreated;
@@ -28,11 +32,12 @@ struct Stack {
 }
 
 async fn stack(config: Config) -> Stack {
-    let dir = tempfile::tempdir().unwrap();
-    let (tx, created) = tokio::sync::mpsc::unbounded_channel();
-    let s3 = LocalS3::start_with_hook(dir.path(), 0, tx).await.unwrap();
-    s3.create_bucket(BUCKET).unwrap();
-    let store = Store::connect(&s3.store_config(BUCKET)).await;
+    let LocalBucket {
+        dir,
+        s3,
+        store,
+        created,
+    } = local_bucket(BUCKET).await;
     let upload = Upload::new(config, store.clone());
     Stack {
         _dir: dir,
