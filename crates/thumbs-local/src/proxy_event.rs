@@ -108,83 +108,15 @@ pub fn build(
     target: &Target<'_>,
     binary: &BinaryMediaTypes,
 ) -> (Value, BodyEncoding) {
-    let mut headers = Map::new();
-    let mut multi_headers: Map<String, Value> = Map::new();
-    for (name, value) in request.headers {
-        let name = request.header_case.name(name.as_str());
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        headers.insert(name.to_owned(), Value::String(value.clone()));
-        let entry = multi_headers
-            .entry(name.to_owned())
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(values) = entry {
-            values.push(Value::String(value));
-        }
-    }
-    if let Some(trace) = request.trace_id
-        && !request.headers.contains_key("x-amzn-trace-id")
-    {
-        headers.insert(
-            "X-Amzn-Trace-Id".to_owned(),
-            Value::String(trace.to_owned()),
-        );
-        multi_headers.insert("X-Amzn-Trace-Id".to_owned(), json!([trace]));
-    }
+    let (headers, multi_headers) = header_maps(request);
 
-    let mut query = Map::new();
-    let mut multi_query: Map<String, Value> = Map::new();
-    for pair in request
-        .query
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-    {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let (name, value) = (decode(name), decode(value));
-        query.insert(name.clone(), Value::String(value.clone()));
-        let entry = multi_query
-            .entry(name)
-            .or_insert_with(|| Value::Array(Vec::new()));
-        if let Value::Array(values) = entry {
-            values.push(Value::String(value));
-        }
-    }
+    let (query, multi_query) = query_maps(request.query.unwrap_or_default());
 
-    let content_type = request
-        .headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or(DEFAULT_CONTENT_TYPE);
-    let (body, encoding) = if request.body.is_empty() {
-        (Value::Null, BodyEncoding::Empty)
-    } else if binary.matches(content_type) {
-        (
-            Value::String(BASE64.encode(request.body)),
-            BodyEncoding::Base64,
-        )
-    } else {
-        match std::str::from_utf8(request.body) {
-            Ok(text) => (Value::String(text.to_owned()), BodyEncoding::Text),
-            Err(_) => (
-                Value::String(String::from_utf8_lossy(request.body).into_owned()),
-                BodyEncoding::TextLossy,
-            ),
-        }
-    };
+    let (body, encoding) = event_body(request, binary);
 
     let path = decode(request.path);
     let now = time::OffsetDateTime::now_utc();
-    // e.g. 09/Apr/2015:12:34:56 +0000
-    let month = now.month().to_string();
-    let request_time = format!(
-        "{:02}/{}/{}:{:02}:{:02}:{:02} +0000",
-        now.day(),
-        &month[..3],
-        now.year(),
-        now.hour(),
-        now.minute(),
-        now.second()
-    );
+    let request_time = request_time(now);
     let or_null = |map: Map<String, Value>| {
         if map.is_empty() {
             Value::Null
@@ -253,6 +185,89 @@ pub fn build(
         "isBase64Encoded": encoding == BodyEncoding::Base64,
     });
     (event, encoding)
+}
+
+/// `headers` and `multiValueHeaders`, names as the client spelled them, plus the trace header
+/// API Gateway adds.
+fn header_maps(request: &IncomingRequest<'_>) -> (Map<String, Value>, Map<String, Value>) {
+    let mut headers = Map::new();
+    let mut multi_headers: Map<String, Value> = Map::new();
+    for (name, value) in request.headers {
+        let name = request.header_case.name(name.as_str());
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        headers.insert(name.to_owned(), Value::String(value.clone()));
+        let entry = multi_headers
+            .entry(name.to_owned())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(values) = entry {
+            values.push(Value::String(value));
+        }
+    }
+    if let Some(trace) = request.trace_id
+        && !request.headers.contains_key("x-amzn-trace-id")
+    {
+        headers.insert(
+            "X-Amzn-Trace-Id".to_owned(),
+            Value::String(trace.to_owned()),
+        );
+        multi_headers.insert("X-Amzn-Trace-Id".to_owned(), json!([trace]));
+    }
+    (headers, multi_headers)
+}
+
+/// `queryStringParameters` (last value wins) and `multiValueQueryStringParameters`, decoded.
+fn query_maps(raw: &str) -> (Map<String, Value>, Map<String, Value>) {
+    let mut query = Map::new();
+    let mut multi_query: Map<String, Value> = Map::new();
+    for pair in raw.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (name, value) = (decode(name), decode(value));
+        query.insert(name.clone(), Value::String(value.clone()));
+        let entry = multi_query
+            .entry(name)
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(values) = entry {
+            values.push(Value::String(value));
+        }
+    }
+    (query, multi_query)
+}
+
+/// The body as API Gateway puts it in the event: base64 when its type is a binary media type
+/// (rule 1), else text.
+fn event_body(request: &IncomingRequest<'_>, binary: &BinaryMediaTypes) -> (Value, BodyEncoding) {
+    let content_type = request
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(DEFAULT_CONTENT_TYPE);
+    if request.body.is_empty() {
+        (Value::Null, BodyEncoding::Empty)
+    } else if binary.matches(content_type) {
+        (
+            Value::String(BASE64.encode(request.body)),
+            BodyEncoding::Base64,
+        )
+    } else {
+        match std::str::from_utf8(request.body) {
+            Ok(text) => (Value::String(text.to_owned()), BodyEncoding::Text),
+            Err(_) => (
+                Value::String(String::from_utf8_lossy(request.body).into_owned()),
+                BodyEncoding::TextLossy,
+            ),
+        }
+    }
+}
+
+/// `requestContext.requestTime`, e.g. `09/Apr/2015:12:34:56 +0000`.
+fn request_time(now: time::OffsetDateTime) -> String {
+    let format = time::format_description::parse_borrowed::<2>(
+        "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000",
+    )
+    .expect("a valid format description");
+    now.to_offset(time::UtcOffset::UTC)
+        .format(&format)
+        .unwrap_or_default()
 }
 
 fn decode(s: &str) -> String {
@@ -337,5 +352,11 @@ mod tests {
         use lambda_http::RequestExt;
         assert_eq!(request.path_parameters().first("id"), Some("abc"));
         assert_eq!(request.method(), "POST");
+    }
+
+    #[test]
+    fn request_time_is_api_gateways_clf_form() {
+        let at = time::OffsetDateTime::from_unix_timestamp(1_428_582_896).unwrap();
+        assert_eq!(request_time(at), "09/Apr/2015:12:34:56 +0000");
     }
 }

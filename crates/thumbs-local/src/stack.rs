@@ -26,7 +26,7 @@ use std::time::Duration;
 use thumbs_store::event::ObjectCreated;
 use thumbs_store::layout::{self, OriginalKey};
 use thumbs_store::local_server::LocalS3;
-use thumbs_store::{Store, StoreError};
+use thumbs_store::{Store, StoreConfig, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
@@ -184,13 +184,78 @@ pub async fn start(options: StackOptions) -> Result<RunningStack, StackError> {
         })?;
     let store_config = s3.store_config(&bucket);
 
+    let (http_functions, subscriptions) =
+        build_functions(&template, &bucket, &store_config, &options, &api_key).await?;
+
+    let gateway = Gateway::new(&template, http_functions, Some(api_key.clone()))
+        .with_integration_timeout(options.integration_timeout);
+    let api_key_required = gateway.routes().iter().any(|route| route.api_key_required);
+    let listener = TcpListener::bind(("127.0.0.1", options.port))
+        .await
+        .map_err(|source| StackError::Bind {
+            port: options.port,
+            source,
+        })?;
+    let api_addr: SocketAddr = listener.local_addr().map_err(|source| StackError::Bind {
+        port: options.port,
+        source,
+    })?;
+
+    // Before the API takes requests: what the last run left behind goes first.
+    let failure_queue = FailureQueue::new(data_dir.join(FAILURE_QUEUE_DIR));
+    let notifications = Notifications::new(bucket.clone(), subscriptions, options.retry.clone())
+        .with_failure_queue(failure_queue.clone());
+    let mut deliveries = JoinSet::new();
+    let (redriven, requeued) = replay_unfinished(
+        &notifications,
+        &failure_queue,
+        &store_config,
+        &bucket,
+        &mut deliveries,
+    )
+    .await;
+
+    let (stop, stop_rx) = watch::channel(false);
+    let gateway_task = tokio::spawn(Arc::new(gateway).serve(listener, stop_rx));
+    let events_task =
+        tokio::spawn(notifications.run_from(deliveries, created_rx, stop.subscribe()));
+
+    Ok(RunningStack {
+        api_url: format!("http://{api_addr}"),
+        s3_url: s3.endpoint_url(),
+        bucket,
+        api_key,
+        api_key_required,
+        page_key: options.page_key,
+        data_dir: options.data_dir.clone(),
+        requeued,
+        redriven,
+        failure_queue,
+        template: options.template.describe(),
+        stop,
+        gateway_task,
+        events_task,
+        s3: Some(s3),
+    })
+}
+
+/// Each template function's local handler, with the environment Lambda would give it
+/// (`BUCKET_NAME` pointing at the local bucket): HTTP functions by logical id for the gateway,
+/// event functions as subscriptions to the bucket's notifications.
+async fn build_functions(
+    template: &Template,
+    bucket: &str,
+    store_config: &StoreConfig,
+    options: &StackOptions,
+    api_key: &str,
+) -> Result<(HashMap<String, FunctionEntry>, Vec<Subscription>), StackError> {
     let mut http_functions = HashMap::new();
     let mut subscriptions = Vec::new();
     for function in &template.functions {
         // The function's environment as Lambda would see it, BUCKET_NAME pointing at the local bucket.
         let mut environment = function.environment.clone();
-        environment.insert("BUCKET_NAME".to_owned(), bucket.clone());
-        let built = handlers::build(function, &environment, &store_config)
+        environment.insert("BUCKET_NAME".to_owned(), bucket.to_owned());
+        let built = handlers::build(function, &environment, store_config)
             .await
             .map_err(|message| StackError::Function {
                 function: function.logical_id.clone(),
@@ -199,7 +264,7 @@ pub async fn start(options: StackOptions) -> Result<RunningStack, StackError> {
         match built {
             Some(LocalHandler::Http(handler)) => {
                 let handler = if options.page_key {
-                    crate::page_key::fill_in(function, handler, &api_key)
+                    crate::page_key::fill_in(function, handler, api_key)
                 } else {
                     handler
                 };
@@ -226,76 +291,48 @@ pub async fn start(options: StackOptions) -> Result<RunningStack, StackError> {
             }
         }
     }
+    Ok((http_functions, subscriptions))
+}
 
-    let gateway = Gateway::new(&template, http_functions, Some(api_key.clone()))
-        .with_integration_timeout(options.integration_timeout);
-    let api_key_required = gateway.routes().iter().any(|route| route.api_key_required);
-    let listener = TcpListener::bind(("127.0.0.1", options.port))
-        .await
-        .map_err(|source| StackError::Bind {
-            port: options.port,
-            source,
-        })?;
-    let api_addr: SocketAddr = listener.local_addr().map_err(|source| StackError::Bind {
-        port: options.port,
-        source,
-    })?;
-
-    // Before the API takes requests: what the last run left behind goes first.
-    let failure_queue = FailureQueue::new(data_dir.join(FAILURE_QUEUE_DIR));
-    let notifications = Notifications::new(bucket.clone(), subscriptions, options.retry.clone())
-        .with_failure_queue(failure_queue.clone());
-    let mut deliveries = JoinSet::new();
-    let (mut redriven, mut requeued) = (0, 0);
-    if !notifications.is_empty() {
-        notifications.send_test_event().await;
-        let redriven_keys: HashSet<String> = failure_queue
-            .messages()
-            .iter()
-            .flat_map(|message| message.object_keys())
-            .collect();
-        redriven = notifications.redrive(&mut deliveries);
-        let store = Store::connect(&store_config).await;
-        match unfinished_originals(&store, &bucket, &redriven_keys).await {
-            Ok(unfinished) => {
-                notifications.redeliver(&unfinished, &mut deliveries);
-                requeued = unfinished.len();
-            }
-            Err(err) => {
-                tracing::error!(%err, "listing unfinished originals failed; none re-queued")
-            }
-        }
-        if redriven + requeued > 0 {
-            tracing::info!(
-                requeued,
-                redriven,
-                "re-delivered events the last run left unfinished"
-            );
-        }
+/// Before the API takes requests, what the last run left behind goes first: the failure queue
+/// is redriven, and every original with no result is delivered again. Returns (redriven,
+/// requeued).
+async fn replay_unfinished(
+    notifications: &Notifications,
+    failure_queue: &FailureQueue,
+    store_config: &StoreConfig,
+    bucket: &str,
+    deliveries: &mut JoinSet<()>,
+) -> (usize, usize) {
+    if notifications.is_empty() {
+        return (0, 0);
     }
-
-    let (stop, stop_rx) = watch::channel(false);
-    let gateway_task = tokio::spawn(Arc::new(gateway).serve(listener, stop_rx));
-    let events_task =
-        tokio::spawn(notifications.run_from(deliveries, created_rx, stop.subscribe()));
-
-    Ok(RunningStack {
-        api_url: format!("http://{api_addr}"),
-        s3_url: s3.endpoint_url(),
-        bucket,
-        api_key,
-        api_key_required,
-        page_key: options.page_key,
-        data_dir: options.data_dir.clone(),
-        requeued,
-        redriven,
-        failure_queue,
-        template: options.template.describe(),
-        stop,
-        gateway_task,
-        events_task,
-        s3: Some(s3),
-    })
+    notifications.send_test_event().await;
+    let redriven_keys: HashSet<String> = failure_queue
+        .messages()
+        .iter()
+        .flat_map(|message| message.object_keys())
+        .collect();
+    let redriven = notifications.redrive(deliveries);
+    let store = Store::connect(store_config).await;
+    let requeued = match unfinished_originals(&store, bucket, &redriven_keys).await {
+        Ok(unfinished) => {
+            notifications.redeliver(&unfinished, deliveries);
+            unfinished.len()
+        }
+        Err(err) => {
+            tracing::error!(%err, "listing unfinished originals failed; none re-queued");
+            0
+        }
+    };
+    if redriven + requeued > 0 {
+        tracing::info!(
+            requeued,
+            redriven,
+            "re-delivered events the last run left unfinished"
+        );
+    }
+    (redriven, requeued)
 }
 
 /// The `ObjectCreated` S3 would deliver for every `originals/{id}` that has neither a manifest,
