@@ -151,7 +151,7 @@ impl Config {
     }
 
     /// The size in a thumbnail file name, `{size}.jpg` exactly: "256", "256.png" or "0256.jpg"
-    /// are not thumbnail names (400 naming the allowed sizes).
+    /// are not thumbnail names ([`Error::InvalidSize`], naming the allowed sizes).
     pub fn thumbnail_file(&self, file: &str) -> Result<ThumbnailSize, Error> {
         match file.strip_suffix(".jpg") {
             Some(size) => self.require_size(size),
@@ -166,7 +166,8 @@ impl Config {
         }
     }
 
-    /// Like [`Config::size`], with the error the API returns (400 naming the allowed sizes).
+    /// Like [`Config::size`], with the error the API returns ([`Error::InvalidSize`], naming the
+    /// allowed sizes).
     pub fn require_size(&self, text: &str) -> Result<ThumbnailSize, Error> {
         self.size(text).ok_or_else(|| self.invalid_size(text))
     }

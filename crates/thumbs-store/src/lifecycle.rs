@@ -9,7 +9,7 @@
 //!   DELETE's own removal (which lists after its tombstone) sees and removes them. S3 is
 //!   strongly read-after-write consistent for PUT, DELETE and LIST
 //!   (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/Welcome.html#ConsistencyModel>).
-//! - Every reader (status, thumbnails): [`is_deleted`] → 404, whatever else is in the bucket.
+//! - Every reader (status, thumbnails): [`is_deleted`] → `deleted`, whatever else is in the bucket.
 
 use thumbs_core::id::ImageId;
 
@@ -22,7 +22,7 @@ pub async fn is_deleted(store: &Store, id: &ImageId) -> Result<bool, StoreError>
     Ok(store.head(&layout::tombstone_key(id)).await?.is_some())
 }
 
-/// Writes `tombstones/{id}`. From this moment every route answers 404 for the image and every
+/// Writes `tombstones/{id}`. From this moment every route answers `deleted` for the image and every
 /// writer undoes what it writes.
 pub async fn mark_deleted(store: &Store, id: &ImageId) -> Result<(), StoreError> {
     let deleted_at = time::OffsetDateTime::now_utc()

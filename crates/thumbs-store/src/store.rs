@@ -17,7 +17,7 @@ use crate::error::StoreError;
 /// Per-attempt bound on one S3 call (to the response head; bodies stream after it).
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Bound on one S3 call with the SDK's retries. A handler makes at most two calls before it
-/// answers, so a hung S3 gives the client 503 + Retry-After well inside API Gateway's 29 s
+/// answers, so a hung S3 is an `Unavailable` error (retry shortly) well inside API Gateway's 29 s
 /// integration timeout (docs/architecture.md, rule 4) instead of a bare 504.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
 
