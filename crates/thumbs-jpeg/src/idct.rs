@@ -187,7 +187,7 @@ pub(crate) const SPARSE: usize = 16;
 /// Per zigzag coefficient, its dequantised contribution to each output sample of a block.
 pub(crate) type SparseTable = [[f32; SPARSE]; 64];
 
-/// `acc += v · row`: one coefficient into a block of at most `L` samples (4 or 16: a fixed
+/// `acc += v · row`: one coefficient into a block of at most `L` samples (4, 8 or 16: a fixed
 /// length, so it vectorises on any target with 128-bit vectors, SSE2 on x86-64, NEON on arm64).
 #[inline(always)]
 pub(crate) fn accumulate<const L: usize>(acc: &mut [f32; L], row: &[f32; SPARSE], v: f32) {

@@ -3,7 +3,8 @@
 //!
 //! Only the coefficients up to the decode's band (zigzag index `keep`) are read; the rest of a
 //! block is still entropy-decoded (it must be, to find the next block) but through the skip table,
-//! which consumes each code and its magnitude bits in one step without forming the value.
+//! whose one lookup consumes every complete code + magnitude pair in the next 12 bits without
+//! forming any value (`BitReader::skip_rest`).
 
 use crate::component::{BlockDecoder, Comp, ZIGZAG};
 use crate::huffman::{BitReader, HuffTable, SkipTable};
