@@ -3,13 +3,25 @@
 //!
 //! The bit reader keeps a 64-bit, MSB-aligned buffer refilled eight bytes at a time when no 0xFF
 //! byte is in sight. Codes up to `LOOKAHEAD` bits long resolve with one table load; AC tables also
-//! carry a "fast AC" table that decodes run, size and the extended value of short codes at once.
+//! carry a "fast AC" table that decodes run, size and the extended value of short codes at once,
+//! DC tables a "fast DC" one that does the same for the difference. Coefficients nobody reads
+//! are stepped over with a multi-symbol skip table (`SKIP_BITS` of lookahead resolve every
+//! complete code + magnitude pair in the window at once, typically two to four symbols).
 
 use crate::error::Error;
 
 /// Bits resolved by one lookup.
 pub(crate) const LOOKAHEAD: u32 = 10;
 const LOOKUP_SIZE: usize = 1 << LOOKAHEAD;
+/// Bits resolved by one multi-symbol skip lookup.
+pub(crate) const SKIP_BITS: u32 = 12;
+const SKIP_SIZE: usize = 1 << SKIP_BITS;
+/// A skip-table entry: bits consumed in the low five bits, zigzag advance above them (ZRL counts
+/// 16, an EOB nothing), and this flag when the last symbol resolved is an EOB.
+const SKIP_EOB: u16 = 1 << 12;
+
+/// The multi-symbol skip table of an AC table.
+pub(crate) type SkipTable = [u16; SKIP_SIZE];
 
 /// A decoding table built from a DHT segment (T.81 B.2.4.2, C.2).
 #[derive(Clone)]
@@ -19,9 +31,12 @@ pub(crate) struct HuffTable {
     /// For AC tables: `(value << 16) | (run << 8) | total bits` when code plus magnitude bits fit
     /// in LOOKAHEAD and the symbol is not EOB/ZRL, else 0.
     fast_ac: Box<[i32; LOOKUP_SIZE]>,
-    /// For AC tables whose values are dropped: `(zigzag advance << 8) | (code + magnitude bits)`
-    /// for codes of at most LOOKAHEAD bits (advance 64 for EOB, 16 for ZRL), else 0.
-    skip_ac: Box<[u16; LOOKUP_SIZE]>,
+    /// For DC tables: `(difference << 16) | total bits` when code plus magnitude bits fit in
+    /// LOOKAHEAD, else 0.
+    fast_dc: Box<[i32; LOOKUP_SIZE]>,
+    /// For AC tables whose values are dropped: every complete symbol in a `SKIP_BITS` window
+    /// (see `SKIP_EOB`). Built on first use: only sequential scans with a band skip with it.
+    skip: std::sync::OnceLock<Box<SkipTable>>,
     /// Largest code of each length (-1 if none), T.81 F.2.2.3 MAXCODE; index 17 is a sentinel.
     maxcode: [i32; 18],
     /// `VALPTR - MINCODE` per length: symbol index = code + valoffset.
@@ -74,7 +89,8 @@ impl HuffTable {
         }
         maxcode[17] = i32::MAX;
         let mut fast_ac = Box::new([0i32; LOOKUP_SIZE]);
-        for (i, f) in fast_ac.iter_mut().enumerate() {
+        let mut fast_dc = Box::new([0i32; LOOKUP_SIZE]);
+        for (i, (f, d)) in fast_ac.iter_mut().zip(fast_dc.iter_mut()).enumerate() {
             let e = lookup[i];
             if e == 0 {
                 continue;
@@ -82,33 +98,65 @@ impl HuffTable {
             let len = u32::from(e >> 8);
             let rs = (e & 0xFF) as u8;
             let (run, size) = (u32::from(rs >> 4), u32::from(rs & 15));
-            if size == 0 || len + size > LOOKAHEAD {
+            if len + size > LOOKAHEAD {
                 continue;
             }
             let bits = ((i as u32) >> (LOOKAHEAD - len - size)) & ((1 << size) - 1);
             let v = extend(bits, size);
-            *f = (v << 16) | ((run as i32) << 8) | (len + size) as i32;
-        }
-        let mut skip_ac = Box::new([0u16; LOOKUP_SIZE]);
-        for (e, s) in lookup.iter().zip(skip_ac.iter_mut()) {
-            if *e == 0 {
-                continue;
+            // A DC symbol is a size alone (T.81 F.2.2.1); anything above 11 is corrupt.
+            if run == 0 {
+                *d = (v << 16) | (len + size) as i32;
             }
-            let rs = *e & 0xFF;
-            let adv = match rs {
-                0x00 => 64,
-                0xF0 => 16,
-                _ => (rs >> 4) + 1,
-            };
-            *s = (adv << 8) | ((*e >> 8) + (rs & 15));
+            if size != 0 {
+                *f = (v << 16) | ((run as i32) << 8) | (len + size) as i32;
+            }
         }
         Ok(HuffTable {
             lookup,
             fast_ac,
-            skip_ac,
+            fast_dc,
+            skip: std::sync::OnceLock::new(),
             maxcode,
             valoffset,
             values,
+        })
+    }
+}
+
+impl HuffTable {
+    /// The multi-symbol skip table (built once per table, on first use).
+    pub(crate) fn skip_table(&self) -> &SkipTable {
+        self.skip.get_or_init(|| {
+            let mut t = Box::new([0u16; SKIP_SIZE]);
+            for (i, entry) in t.iter_mut().enumerate() {
+                let (mut pos, mut adv, mut eob) = (0u32, 0u16, 0u16);
+                while pos < SKIP_BITS && adv < 64 {
+                    let rem = SKIP_BITS - pos;
+                    // The next LOOKAHEAD bits of the window (zero past its end).
+                    let w = ((i as u32) << pos) & (SKIP_SIZE as u32 - 1);
+                    let e = self.lookup[(w >> (SKIP_BITS - LOOKAHEAD)) as usize];
+                    if e == 0 {
+                        break;
+                    }
+                    let len = u32::from(e >> 8);
+                    let rs = e & 0xFF;
+                    let size = u32::from(rs & 15);
+                    if len + size > rem {
+                        break;
+                    }
+                    pos += len + size;
+                    match rs {
+                        0x00 => {
+                            eob = SKIP_EOB;
+                            break;
+                        }
+                        0xF0 => adv += 16,
+                        _ => adv += (rs >> 4) + 1,
+                    }
+                }
+                *entry = eob | (adv << 5) | pos as u16;
+            }
+            t
         })
     }
 }
@@ -300,13 +348,47 @@ impl<'a> BitReader<'a> {
         extend(v, size)
     }
 
-    /// Skips one AC symbol and its value without decoding the value: returns how far the zigzag
-    /// index advances (64 for EOB), or 0 if the code is longer than LOOKAHEAD bits.
+    /// Steps over the rest of a block's AC symbols from zigzag index `k` (sequential, T.81
+    /// F.2.2.2) without forming any value: each lookup of the skip table consumes every complete
+    /// symbol of the next `SKIP_BITS` bits. The bit buffer lives in locals here so that it stays
+    /// in registers across the loop.
     #[inline(always)]
-    pub(crate) fn skip_ac(&mut self, t: &HuffTable) -> usize {
-        let e = t.skip_ac[self.peek(LOOKAHEAD) as usize];
-        self.consume(u32::from(e & 0xFF));
-        usize::from(e >> 8)
+    pub(crate) fn skip_rest(&mut self, t: &HuffTable, skip: &SkipTable, mut k: usize) {
+        let (mut bits, mut nbits) = (self.bits, self.nbits);
+        while k < 64 {
+            if nbits < 32 {
+                self.bits = bits;
+                self.nbits = nbits;
+                self.refill();
+                (bits, nbits) = (self.bits, self.nbits);
+            }
+            let e = skip[(bits >> (64 - SKIP_BITS)) as usize];
+            let adv = usize::from((e >> 5) & 127);
+            let eob = usize::from(e >> 12);
+            // Whole entry only when its symbols all belong to this block: before each symbol the
+            // index is still at most 63.
+            if e != 0 && k + adv + eob <= 64 {
+                let n = u32::from(e & 31);
+                bits <<= n;
+                nbits -= n;
+                k = if eob != 0 { 64 } else { k + adv };
+                continue;
+            }
+            // A long code, or the block ends inside the window: one symbol the normal way.
+            self.bits = bits;
+            self.nbits = nbits;
+            let rs = self.decode(t);
+            let (run, s) = (usize::from(rs >> 4), u32::from(rs & 15));
+            if s == 0 && run != 15 {
+                (bits, nbits) = (self.bits, self.nbits);
+                break; // EOB
+            }
+            self.skip(s);
+            k += if s == 0 { 16 } else { run + 1 };
+            (bits, nbits) = (self.bits, self.nbits);
+        }
+        self.bits = bits;
+        self.nbits = nbits;
     }
 
     /// Drops `n` bits (a coefficient value nobody reads).
@@ -336,6 +418,19 @@ impl<'a> BitReader<'a> {
             self.consume((f & 0xFF) as u32);
         }
         f
+    }
+
+    /// Decodes a DC difference (T.81 F.2.2.1: DECODE, then RECEIVE and EXTEND) with one lookup
+    /// when code and magnitude bits fit in LOOKAHEAD. Needs >= 32 buffered bits.
+    #[inline(always)]
+    pub(crate) fn dc_diff(&mut self, t: &HuffTable) -> i32 {
+        let f = t.fast_dc[self.peek(LOOKAHEAD) as usize];
+        if f != 0 {
+            self.consume((f & 0xFF) as u32);
+            return f >> 16;
+        }
+        let s = u32::from(self.decode(t));
+        self.receive_extend(s)
     }
 
     pub(crate) fn nbits(&self) -> u32 {
@@ -397,5 +492,70 @@ mod tests {
         assert!(!r.overrun());
         assert_eq!(r.receive(8), 0);
         assert!(r.overrun());
+    }
+
+    /// The AC tables of a real file (libjpeg's standard tables).
+    fn fixture_ac_tables() -> Vec<HuffTable> {
+        let f = include_bytes!("../tests/fixtures/coffee-420.jpg");
+        let (mut dc, mut ac) = (Default::default(), Default::default());
+        let mut i = 2;
+        while i + 4 <= f.len() && f[i] == 0xFF && f[i + 1] != 0xDA {
+            let len = usize::from(u16::from_be_bytes([f[i + 2], f[i + 3]]));
+            if f[i + 1] == 0xC4 {
+                parse_dht(&f[i + 4..i + 2 + len], &mut dc, &mut ac).unwrap();
+            }
+            i += 2 + len;
+        }
+        let tables: Vec<HuffTable> = ac.into_iter().flatten().collect();
+        assert!(!tables.is_empty());
+        tables
+    }
+
+    /// The rest of a block one symbol at a time, the plain F.2.2.2 way.
+    fn skip_one_by_one(r: &mut BitReader, t: &HuffTable, mut k: usize) {
+        while k < 64 {
+            r.refill();
+            let rs = r.decode(t);
+            let (run, s) = (usize::from(rs >> 4), u32::from(rs & 15));
+            if s == 0 && run != 15 {
+                return;
+            }
+            r.skip(s);
+            k += if s == 0 { 16 } else { run + 1 };
+        }
+    }
+
+    #[test]
+    fn multi_symbol_skip_ends_where_single_symbols_do() {
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut data = vec![0u8; 1 << 14];
+        for b in &mut data {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Sparse ones make long blocks of short codes; no 0xFF so no stuffing.
+            *b = (x as u8) & (x >> 8) as u8 & 0xFE;
+        }
+        for t in fixture_ac_tables() {
+            let skip = t.skip_table();
+            for start in 0..200 {
+                for k in [1usize, 6, 30, 63] {
+                    let (mut a, mut b) = (
+                        BitReader::new(&data[start..]),
+                        BitReader::new(&data[start..]),
+                    );
+                    for _ in 0..8 {
+                        a.refill();
+                        b.refill();
+                        a.skip_rest(&t, skip, k);
+                        skip_one_by_one(&mut b, &t, k);
+                        assert_eq!(a.nbits() == 0, b.nbits() == 0);
+                        a.refill();
+                        b.refill();
+                        assert_eq!(a.receive(16), b.receive(16), "start {start} k {k}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -93,14 +93,20 @@ impl Idct {
         t
     }
 
-    /// Writes a block accumulated with a [`SparseTable`] (level shift and clamp, T.81 A.3.1).
+    /// Writes a block accumulated with a [`SparseTable`] (level shift and clamp, T.81 A.3.1):
+    /// all `L` samples are converted at once, then copied row by row with a row length known at
+    /// compile time (no per-sample bounds checks or calls to `memcpy`).
     #[inline(always)]
     pub(crate) fn store<const L: usize>(&self, acc: &[f32; L], out: &mut [u8], stride: usize) {
-        let nx = self.nx;
-        for y in 0..self.ny {
-            let o = &mut out[y * stride..y * stride + nx];
-            for (px, &a) in o.iter_mut().zip(&acc[y * nx..y * nx + nx]) {
-                *px = clamp(a);
+        let px = to_pixels(acc);
+        match self.nx {
+            1 => put_rows::<1>(&px, self.ny, out, stride),
+            2 => put_rows::<2>(&px, self.ny, out, stride),
+            4 => put_rows::<4>(&px, self.ny, out, stride),
+            nx => {
+                for y in 0..self.ny {
+                    out[y * stride..y * stride + nx].copy_from_slice(&px[y * nx..y * nx + nx]);
+                }
             }
         }
     }
@@ -149,13 +155,39 @@ impl Idct {
     }
 }
 
+#[inline(always)]
+fn put_rows<const NX: usize>(px: &[u8], ny: usize, out: &mut [u8], stride: usize) {
+    for y in 0..ny {
+        out[y * stride..][..NX].copy_from_slice(&px[y * NX..][..NX]);
+    }
+}
+
+/// `1.5 · 2^23`: for |x| < 2^22, `x + MAGIC` has `x` rounded to the nearest integer (ties to
+/// even) in its low mantissa bits.
+const MAGIC: f32 = 12_582_912.0;
+
+/// Level shift, round and clamp of a whole block without a saturating float-to-int conversion
+/// (which costs a compare-and-fix-up per sample and does not vectorise): the magic-number
+/// rounding, then an integer clamp; both are plain lane-wise operations on every target
+/// (SSE2, NEON). Rounds exact halves to even where [`clamp`] rounds them up; anything out of
+/// range (only corrupt data gets there) still ends in 0..=255.
+#[inline(always)]
+fn to_pixels<const L: usize>(acc: &[f32; L]) -> [u8; L] {
+    let mut px = [0u8; L];
+    for (p, &a) in px.iter_mut().zip(acc) {
+        let i = ((a + 128.0) + MAGIC).to_bits() as i32;
+        *p = i.wrapping_sub(MAGIC.to_bits() as i32).clamp(0, 255) as u8;
+    }
+    px
+}
+
 /// Output samples of the largest block the sparse path handles (4×4).
 pub(crate) const SPARSE: usize = 16;
 
 /// Per zigzag coefficient, its dequantised contribution to each output sample of a block.
 pub(crate) type SparseTable = [[f32; SPARSE]; 64];
 
-/// `acc += v · row`: one coefficient into a block of at most `L` samples (4 or 16: a fixed
+/// `acc += v · row`: one coefficient into a block of at most `L` samples (4, 8 or 16: a fixed
 /// length, so it vectorises on any target with 128-bit vectors, SSE2 on x86-64, NEON on arm64).
 #[inline(always)]
 pub(crate) fn accumulate<const L: usize>(acc: &mut [f32; L], row: &[f32; SPARSE], v: f32) {
@@ -223,5 +255,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn block_conversion_matches_the_scalar_clamp_but_for_ties() {
+        let mut v = -400.0f32;
+        while v < 400.0 {
+            let [p] = to_pixels(&[v]);
+            if v.fract().abs() == 0.5 {
+                assert!(p.abs_diff(clamp(v)) <= 1, "{v}");
+            } else {
+                assert_eq!(p, clamp(v), "{v}");
+            }
+            v += 0.015625;
+        }
+        assert_eq!(to_pixels(&[0.5, 1.5, -0.5]), [128, 130, 128]);
+        let wild = [f32::INFINITY, f32::NEG_INFINITY, 1e30, -1e30, 5e6, -5e6];
+        assert_eq!(to_pixels(&wild), [255, 0, 255, 0, 255, 0]);
     }
 }

@@ -20,7 +20,8 @@
 //!
 //! Modules (each cites the ITU T.81 sections it implements):
 //! - `markers.rs` — marker segments, frame/scan headers, tables, APPn (JFIF, EXIF, ICC, Adobe);
-//! - `huffman.rs` — Huffman tables with lookahead and "fast AC" tables, the 64-bit bit reader;
+//! - `huffman.rs` — Huffman tables with lookahead, "fast AC/DC" and multi-symbol skip tables,
+//!   the 64-bit bit reader;
 //! - `decoder.rs` — frame geometry, the MCU loop with restart intervals, sequential decoding,
 //!   output assembly;
 //! - `progressive.rs` — progressive scans into a coefficient store of only the kept

@@ -107,10 +107,12 @@ pub(crate) fn decode_scan(
                 q[i] = natural_q(&t.qt[c.tq]);
             }
         }
+        let ac = tables_of(&t.ac, scan, |c| c.ta)?;
         let mut d = Sequential {
             index,
             dc: tables_of(&t.dc, scan, |c| c.td)?,
-            ac: tables_of(&t.ac, scan, |c| c.ta)?,
+            ac,
+            skip: ac.map(|a| a.skip_table()),
             keep: frame.keep,
             sparse,
             q,

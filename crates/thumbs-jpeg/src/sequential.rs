@@ -3,10 +3,11 @@
 //!
 //! Only the coefficients up to the decode's band (zigzag index `keep`) are read; the rest of a
 //! block is still entropy-decoded (it must be, to find the next block) but through the skip table,
-//! which consumes each code and its magnitude bits in one step without forming the value.
+//! whose one lookup consumes every complete code + magnitude pair in the next 12 bits without
+//! forming any value (`BitReader::skip_rest`).
 
 use crate::component::{BlockDecoder, Comp, ZIGZAG};
-use crate::huffman::{BitReader, HuffTable};
+use crate::huffman::{BitReader, HuffTable, SkipTable};
 use crate::idct::{Idct, SPARSE, SparseTable, accumulate};
 
 pub(crate) struct Sequential<'t> {
@@ -14,6 +15,8 @@ pub(crate) struct Sequential<'t> {
     pub index: [usize; 4],
     pub dc: [&'t HuffTable; 4],
     pub ac: [&'t HuffTable; 4],
+    /// The multi-symbol skip table of each AC table.
+    pub skip: [&'t SkipTable; 4],
     /// Highest zigzag index read (0..=63).
     pub keep: usize,
     /// Per scan component: the sparse IDCT table, or `None` for the separable transform.
@@ -73,38 +76,13 @@ fn read_ac(
     k
 }
 
-/// Consumes the rest of a block from zigzag index `k` without forming any value.
-#[inline(always)]
-fn skip_ac(r: &mut BitReader, ac: &HuffTable, mut k: usize) {
-    while k < 64 {
-        if r.nbits() < 32 {
-            r.refill();
-        }
-        let adv = r.skip_ac(ac);
-        if adv != 0 {
-            k += adv;
-            continue;
-        }
-        let rs = r.decode(ac);
-        let (run, s) = (usize::from(rs >> 4), u32::from(rs & 15));
-        if s == 0 {
-            if run == 15 {
-                k += 16;
-                continue;
-            }
-            return;
-        }
-        r.skip(s);
-        k += run + 1;
-    }
-}
-
 /// The AC coefficients of a block added one by one into its `L` output samples.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn sparse_block<const L: usize>(
     r: &mut BitReader,
     ac: &HuffTable,
+    skip: &SkipTable,
     keep: usize,
     t: &SparseTable,
     dc: i32,
@@ -115,7 +93,7 @@ fn sparse_block<const L: usize>(
     let mut acc = [0f32; L];
     accumulate(&mut acc, &t[0], dc as f32);
     let k = read_ac(r, ac, keep, |k, v| accumulate(&mut acc, &t[k], v as f32));
-    skip_ac(r, ac, k);
+    r.skip_rest(ac, skip, k);
     idct.store(&acc, out, stride);
 }
 
@@ -123,27 +101,29 @@ impl BlockDecoder for Sequential<'_> {
     #[inline]
     fn block(&mut self, r: &mut BitReader, comps: &mut [Comp], sc: usize, bx: usize, by: usize) {
         let c = &mut comps[self.index[sc]];
-        let ac = self.ac[sc];
+        let (ac, skip) = (self.ac[sc], self.skip[sc]);
         r.refill();
-        let s = u32::from(r.decode(self.dc[sc]));
-        c.dc_pred = c.dc_pred.wrapping_add(r.receive_extend(s));
+        c.dc_pred = c.dc_pred.wrapping_add(r.dc_diff(self.dc[sc]));
         // A 1×1 output reads only the DC (the AC terms average out over the block, idct.rs).
         let keep = if c.idct.dc_only() { 0 } else { self.keep };
         let stride = c.pbw * c.idct.nx;
         let at = by * c.idct.ny * stride + bx * c.idct.nx;
         if let Some(t) = &self.sparse[sc] {
             let out = &mut c.plane[at..];
-            if c.idct.nx * c.idct.ny <= 4 {
-                sparse_block::<4>(r, ac, keep, t, c.dc_pred, &c.idct, out, stride);
+            let n = c.idct.nx * c.idct.ny;
+            if n <= 4 {
+                sparse_block::<4>(r, ac, skip, keep, t, c.dc_pred, &c.idct, out, stride);
+            } else if n <= 8 {
+                sparse_block::<8>(r, ac, skip, keep, t, c.dc_pred, &c.idct, out, stride);
             } else {
-                sparse_block::<SPARSE>(r, ac, keep, t, c.dc_pred, &c.idct, out, stride);
+                sparse_block::<SPARSE>(r, ac, skip, keep, t, c.dc_pred, &c.idct, out, stride);
             }
             return;
         }
         let blk = &mut self.blk;
         blk[0] = c.dc_pred;
         let k = read_ac(r, ac, keep, |k, v| blk[usize::from(ZIGZAG[k])] = v);
-        skip_ac(r, ac, k);
+        r.skip_rest(ac, skip, k);
         // The separable transform reads all 64 and clears them, so `blk` is all zero between
         // blocks.
         let q = &self.q[sc];

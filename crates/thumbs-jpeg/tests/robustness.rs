@@ -3,7 +3,7 @@
 
 mod common;
 
-use thumbs_jpeg::{Error, Limits, Scale, decode_scaled, read_header};
+use thumbs_jpeg::{Error, Limits, Scale, decode_scaled, decode_scaled_band, read_header};
 
 const SCALES: [Scale; 4] = [Scale::Eighth, Scale::Quarter, Scale::Half, Scale::Full];
 
@@ -67,6 +67,60 @@ fn random_byte_flips_never_panic() {
             };
             let _ = read_header(&b);
             let _ = decode_scaled(&b, scale, &limits);
+        }
+    }
+}
+
+/// The band-limited paths (multi-symbol skipping of unread coefficients, progressive scans
+/// skipped above the band) on every fixture kind, cut short and with bytes flipped in the
+/// entropy-coded data: never a panic, always an image of the scaled size.
+#[test]
+fn band_limited_decodes_of_truncated_and_corrupted_files_are_safe() {
+    let mut seed = 0x2545_F491_4F6C_DD1Du64;
+    let limits = Limits::default();
+    for name in [
+        "coffee-420.jpg",
+        "coffee-422.jpg",
+        "coffee-444.jpg",
+        "coffee-411.jpg",
+        "coffee-440.jpg",
+        "coffee-420-restart.jpg",
+        "coffee-420-noninterleaved.jpg",
+        "coffee-gray.jpg",
+        "coffee-cmyk.jpg",
+        "coffee-420-progressive.jpg",
+        "coffee-444-progressive.jpg",
+        "coffee-420-progressive-restart.jpg",
+        "coffee-420-script.jpg",
+        "coffee-gray-progressive.jpg",
+        "coffee-cmyk-progressive.jpg",
+    ] {
+        let orig = common::fixture(name);
+        let h = read_header(&orig).unwrap();
+        let sos = orig.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        for round in 0..24 {
+            let scale = SCALES[round % 4];
+            let band = [2u8, 5, 9, 14, 20, 35][round % 6];
+            let mut b = orig.clone();
+            if round % 3 == 0 {
+                b.truncate(sos + (b.len() - sos) * (1 + round % 9) / 10);
+            } else {
+                for _ in 0..1 + rng(&mut seed) % 6 {
+                    let at = sos + 20 + (rng(&mut seed) % (b.len() - sos - 22) as u64) as usize;
+                    b[at] = rng(&mut seed) as u8;
+                }
+            }
+            if let Ok(d) = decode_scaled_band(&b, scale, band, &limits) {
+                assert_eq!(
+                    (d.width, d.height),
+                    scale.output_size(h.width, h.height),
+                    "{name} round {round}"
+                );
+                assert_eq!(
+                    d.pixels.len(),
+                    d.width as usize * d.height as usize * d.format.channels()
+                );
+            }
         }
     }
 }
