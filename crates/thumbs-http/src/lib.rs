@@ -6,7 +6,11 @@
 //! - [`public_base`] and [`thumbnail_urls`]: the URLs a reply hands to clients, with the API
 //!   Gateway stage prefix when the request came through the default `execute-api` host.
 //!
+//! - [`accept`]: `Accept` → the format of a negotiated thumbnail URL.
+//!
 //! No image logic and no S3 here: only translation between core types and HTTP.
+
+pub mod accept;
 
 use lambda_http::http::{StatusCode, header};
 use lambda_http::request::RequestContext;
