@@ -7,6 +7,13 @@ runs are interleaved across tools so drift hits them alike); peak RSS is the lar
 /usr/bin/time -v "Maximum resident set size" seen. Quality is the mean SSIM (grey, Gaussian
 window) of each thumbnail against a reference: full decode (Pillow, no draft) then Lanczos in
 float to the reference size.
+
+Then the service workload, per file, one process per file (what the resize function does for
+one upload): 128 + 256 + 512 px from ONE decode at quality 80, thumbs against Pillow's draft
+path (draft to 512, a Lanczos thumbnail per size) and vipsthumbnail (one run per size, each
+its own shrink-on-load decode), best of N minus each tool's start-up; MB/s = the file's
+entropy-coded scan data over thumbs' time; SSIM of the 512 px outputs against the full-decode
+Lanczos reference.
 """
 
 from __future__ import annotations
@@ -115,6 +122,34 @@ def describe(path: Path) -> Src:
         return Src(path, w, h, prog, path.stat().st_size, sub)
 
 
+def scan_bytes(path: Path) -> int:
+    """Bytes of entropy-coded data (everything after each SOS header up to the next marker
+    that is not RSTn or stuffing): what the Huffman decoder has to read."""
+    d = path.read_bytes()
+    i, total = 2, 0
+    while i + 4 <= len(d):
+        if d[i] != 0xFF:
+            i += 1
+            continue
+        m = d[i + 1]
+        if m == 0xFF:
+            i += 1
+            continue
+        if m == 0xD9:
+            break
+        seg = int.from_bytes(d[i + 2:i + 4], "big")
+        i += 2 + seg
+        if m != 0xDA:
+            continue
+        start = i
+        while i + 1 < len(d):
+            if d[i] == 0xFF and d[i + 1] != 0 and not 0xD0 <= d[i + 1] <= 0xD7:
+                break
+            i += 1
+        total += i - start
+    return total
+
+
 # --- SSIM --------------------------------------------------------------------------------------------
 
 def gaussian(n: int = 11, sigma: float = 1.5) -> np.ndarray:
@@ -148,19 +183,28 @@ def luma(rgb: np.ndarray) -> np.ndarray:
     return rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114
 
 
-def ref_size(w: int, h: int) -> tuple[int, int]:
-    s = min(1.0, BOX / max(w, h))
+def ref_size(w: int, h: int, box: int = BOX) -> tuple[int, int]:
+    s = min(1.0, box / max(w, h))
     return max(1, round(w * s)), max(1, round(h * s))
 
 
-def reference(src: Src) -> np.ndarray:
+def reference(src: Src, box: int = BOX) -> np.ndarray:
     """Full decode, no draft; Lanczos per channel in float; grey (BT.601 luma), float."""
-    size = ref_size(src.width, src.height)
+    size = ref_size(src.width, src.height, box)
     with Image.open(src.path) as im:
         im = ImageOps.exif_transpose(im).convert("RGB")
         chans = [np.asarray(c.convert("F").resize(size, Image.Resampling.LANCZOS))
                  for c in im.split()]
     return luma(np.stack(chans, axis=-1))
+
+
+def ssim_file(thumb: Path, src: Src, ref: np.ndarray, box: int) -> float:
+    with Image.open(thumb) as im:
+        im = im.convert("RGB")
+        want = ref_size(src.width, src.height, box)
+        if im.size != want:
+            im = im.resize(want, Image.Resampling.LANCZOS)
+        return ssim(luma(np.asarray(im, dtype=np.float64)), ref)
 
 
 def score(tool: Tool, outdir: Path, srcs: list[Src], refs: dict) -> None:
@@ -273,6 +317,88 @@ def write_doc(doc: Path, heading: str, body: list[str]) -> None:
     doc.write_text(head + MARK + "\n\n" + section + "".join(keep).lstrip("\n"))
 
 
+SIZES = (128, 256, 512)
+
+
+def workload_tools(thumbs_bin: str, venv_python: str) -> list[Tool]:
+    """The service workload: 128 + 256 + 512 px of one file, quality 80."""
+    one = tools(thumbs_bin, venv_python)[0].env
+    sizes = [a for n in SIZES for a in ("--size", str(n))]
+    vips = " && ".join(f'vipsthumbnail --vips-concurrency=1 -s {n} -o "$0/%s-{n}.jpg[Q={QUALITY},strip]" "$1"'
+                       for n in SIZES)
+    return [
+        Tool("thumbs", lambda d, f: [thumbs_bin, "thumbnail", *sizes, "--quality", str(QUALITY),
+                                     "--out", d, *f], one, peer=False),
+        Tool("Pillow (draft)", lambda d, f: [venv_python, str(HERE / "pillow_thumbs.py"), "--sizes",
+                                             ",".join(map(str, SIZES)), d, *f], one),
+        Tool("vipsthumbnail ×3", lambda d, f: ["sh", "-c", vips, d, *f], one),
+    ]
+
+
+def service_workload(args, srcs: list[Src], tiny: Path, per_runs: int) -> list[str]:
+    """Per file, one process each: the three sizes from one decode; returns the doc lines."""
+    tl = workload_tools(args.thumbs, args.python)
+    thumbs, pillow, vips = tl
+
+    def best(t: Tool, f: str) -> tuple[float, int]:
+        runs = [run_once(t, args.work / "svc" / t.name.split()[0], [f]) for _ in range(per_runs)]
+        return min(w for w, _ in runs), max(r for _, r in runs)
+
+    startup = {t.name: best(t, str(tiny))[0] for t in tl}
+    rows = []
+    print("service workload (128+256+512 from one decode), per file...", flush=True)
+    for s in srcs:
+        ref = reference(s, max(SIZES))
+        row = {"src": s, "scan": scan_bytes(s.path)}
+        for t in tl:
+            wall, rss = best(t, str(s.path))
+            row[t.name] = wall - startup[t.name]
+            row[t.name + " rss"] = rss
+            out = args.work / "svc" / t.name.split()[0] / f"{s.path.stem}-{max(SIZES)}.jpg"
+            if t is not vips:
+                row[t.name + " ssim"] = ssim_file(out, s, ref, max(SIZES))
+        rows.append(row)
+        print(f"  {s.path.name:36s} thumbs {row['thumbs'] * 1000:6.1f} ms  Pillow "
+              f"{row[pillow.name] * 1000:6.1f} ms  x{row[pillow.name] / row['thumbs']:.2f}  "
+              f"SSIM {row['thumbs ssim']:.4f} / {row[pillow.name + ' ssim']:.4f}", flush=True)
+    lines = [
+        f"Service workload: 128 + 256 + 512 px from ONE decode, quality 80, one process per file, "
+        f"best of {per_runs}, minus start-up (a 16×16 JPEG: "
+        + ", ".join(f"{t.name} {startup[t.name] * 1000:.0f} ms" for t in tl)
+        + "). × Pillow = Pillow's time / thumbs' time (higher is better); MB/s = entropy-coded "
+        "scan data / thumbs' time; SSIM 512 = the 512 px output against the full-decode Lanczos "
+        "reference.",
+        "",
+        "| file | MP | kind | scan MB | thumbs ms | Pillow ms | vips ×3 ms | × Pillow | MB/s | "
+        "SSIM 512 thumbs | SSIM 512 Pillow | thumbs peak RSS MB |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        s = r["src"]
+        kind = ("progressive" if s.progressive else "baseline") + " " + s.subsampling
+        lines.append(
+            f"| {s.path.name} | {s.mp:.1f} | {kind} | {r['scan'] / 1e6:.2f} | {r['thumbs'] * 1000:.1f} | "
+            f"{r[pillow.name] * 1000:.1f} | {r[vips.name] * 1000:.1f} | "
+            f"{r[pillow.name] / r['thumbs']:.2f} | {r['scan'] / 1e6 / r['thumbs']:.0f} | "
+            f"{r['thumbs ssim']:.4f} | {r[pillow.name + ' ssim']:.4f} | {r['thumbs rss'] / 1024:.0f} |")
+    ta = sum(r["thumbs"] for r in rows)
+    tp = sum(r[pillow.name] for r in rows)
+    tv = sum(r[vips.name] for r in rows)
+    scan = sum(r["scan"] for r in rows)
+    worst = min(r[pillow.name] / r["thumbs"] for r in rows)
+    lines.append(
+        f"| **total** | {sum(s.mp for s in srcs):.1f} | | {scan / 1e6:.1f} | {ta * 1000:.0f} | "
+        f"{tp * 1000:.0f} | {tv * 1000:.0f} | {tp / ta:.2f} | {scan / 1e6 / ta:.0f} | "
+        f"{np.mean([r['thumbs ssim'] for r in rows]):.4f} | "
+        f"{np.mean([r[pillow.name + ' ssim'] for r in rows]):.4f} | "
+        f"{max(r['thumbs rss'] for r in rows) / 1024:.0f} |")
+    lines += ["", f"Over the set thumbs is {tp / ta:.2f}× Pillow's draft path and {tv / ta:.2f}× "
+              f"vipsthumbnail; slowest file {worst:.2f}×; {sum(r[pillow.name] < r['thumbs'] for r in rows)} "
+              f"of {len(rows)} files slower than Pillow."]
+    print("\n".join(lines[-1:]))
+    return lines
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--thumbs", required=True, help="thumbs-local binary")
@@ -281,6 +407,8 @@ def main() -> int:
     ap.add_argument("--work", required=True, type=Path, help="scratch folder for outputs")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--doc", type=Path, default=ROOT / "docs" / "performance.md")
+    ap.add_argument("--workload-only", action="store_true",
+                    help="only the per-file service workload table (quick)")
     args = ap.parse_args()
 
     srcs = [describe(p) for p in sorted(args.set.glob("*.jpg"))]
@@ -291,6 +419,22 @@ def main() -> int:
     tl = tools(args.thumbs, args.python)
     print(f"set: {len(srcs)} files, {mp:.1f} MP, {sum(s.progressive for s in srcs)} progressive, "
           f"{sum(s.bytes for s in srcs) / 2**20:.1f} MiB")
+    args.work.mkdir(parents=True, exist_ok=True)
+    tiny = args.work / "tiny.jpg"
+    Image.new("RGB", (16, 16), (128, 128, 128)).save(tiny, quality=80)
+    per_runs = max(args.runs, 5)  # single files are short: more runs to tame start-up noise
+    now = dt.datetime.now(dt.timezone.utc)
+    head = sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD")
+    heading = f"## {now:%Y-%m-%d} · thumbs at {head}"
+    intro = [f"Measured {now:%Y-%m-%d %H:%M} UTC.", "", *machine(args.thumbs, args.python), "",
+             f"Set: {len(srcs)} files, {mp:.1f} MP, {sum(s.progressive for s in srcs)} progressive, "
+             f"{sum(s.bytes for s in srcs) / 2**20:.1f} MiB.", ""]
+
+    if args.workload_only:
+        body = intro + service_workload(args, srcs, tiny, per_runs)
+        write_doc(args.doc, heading, body)
+        print(f"\nwrote {args.doc}")
+        return 0
 
     # whole-set runs, interleaved
     for r in range(args.runs):
@@ -305,14 +449,12 @@ def main() -> int:
     for t in tl:
         score(t, args.work / "out" / t.name.split()[0], srcs, refs)
 
-    # per file: thumbs against the fastest peer, one process per file, start-up measured apart
+    workload = service_workload(args, srcs, tiny, per_runs)
+
+    # per file at 256 px: thumbs against the fastest peer, one process per file
     thumbs = tl[0]
     peer = min((t for t in tl if t.peer), key=lambda t: min(t.walls))
-    tiny = args.work / "tiny.jpg"
-    Image.new("RGB", (16, 16), (128, 128, 128)).save(tiny, quality=80)
-    print(f"per-file timings: thumbs vs {peer.name}...", flush=True)
-
-    per_runs = max(args.runs, 5)  # single files are short: more runs to tame start-up noise
+    print(f"per-file timings at 256 px: thumbs vs {peer.name}...", flush=True)
 
     def best(t: Tool, f: str) -> float:
         return min(run_once(t, args.work / "one" / t.name.split()[0], [f])[0] for _ in range(per_runs))
@@ -327,13 +469,9 @@ def main() -> int:
     rows = table(tl, mp)
     print("\n" + "\n".join(rows))
 
-    now = dt.datetime.now(dt.timezone.utc)
-    head = sh("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD")
-    heading = f"## {now:%Y-%m-%d} · thumbs at {head}"
-    body = [f"Measured {now:%Y-%m-%d %H:%M} UTC, best of {args.runs} runs.", "", *machine(args.thumbs, args.python),
-            "", f"Set: {len(srcs)} files, {mp:.1f} MP, {sum(s.progressive for s in srcs)} progressive, "
-            f"{sum(s.bytes for s in srcs) / 2**20:.1f} MiB.", "", *rows, "",
-            f"Per file, one process each, best of {per_runs}, minus start-up (a 16×16 JPEG: "
+    body = [*intro, *workload, "",
+            f"256 px alone, whole set in one process per tool, best of {args.runs} runs:", "", *rows, "",
+            f"256 px alone per file, one process each, best of {per_runs}, minus start-up (a 16×16 JPEG: "
             f"thumbs {startup[thumbs.name] * 1000:.0f} ms, {peer.name} {startup[peer.name] * 1000:.0f} ms):",
             "", f"| file | size | MP | kind | thumbs ms | {peer.name} ms | thumbs / peer |",
             "|---|---:|---:|---|---:|---:|---:|"]

@@ -12,12 +12,12 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { request as httpRequest } from 'node:http';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { startThumbsLocal } from './stack.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -41,80 +41,6 @@ let context; // the desktop browser profile
 let page;
 const dialogs = [];
 const requests = [];
-
-// ------------------------------------------------------------------------------ the stack
-
-function thumbsLocalBinary() {
-  const candidates = [
-    process.env.THUMBS_LOCAL_BIN,
-    join(ROOT, 'target/release/thumbs-local'),
-    join(ROOT, 'target/debug/thumbs-local'),
-  ].filter(Boolean);
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw new Error('thumbs-local is not built; tried ' + candidates.join(', ') + ' (run scripts/e2e)');
-  return found;
-}
-
-/** Starts thumbs-local on a free port with a fresh data folder; resolves once it printed its URL and key. */
-function startThumbsLocal() {
-  const bin = thumbsLocalBinary();
-  const dataDir = mkdtempSync(join(tmpdir(), 'thumbs-e2e-data-'));
-  const child = spawn(bin, ['--port', '0', '--data-dir', dataDir], {
-    cwd: ROOT, // template.yaml is read from the working directory
-    env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  // Never leave it running, whatever happens to this process.
-  process.once('exit', () => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  let out = '', err = '';
-  child.stderr.on('data', (d) => { err += d; if (process.env.THUMBS_E2E_VERBOSE) process.stderr.write(d); });
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await new Promise((r) => child.once('exit', r));
-      clearTimeout(t);
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  };
-  return new Promise((resolvePromise, reject) => {
-    const fail = (why) => { stop(); reject(new Error(why + '\n--- stdout\n' + out + '\n--- stderr (tail)\n' + err.slice(-4000))); };
-    const timer = setTimeout(() => fail('thumbs-local printed no URL and API key within 60 s'), 60000);
-    child.on('exit', (code, signal) => { clearTimeout(timer); fail(`thumbs-local exited early (${code ?? signal})`); });
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (process.env.THUMBS_E2E_VERBOSE) process.stdout.write(d);
-      const parsed = parseBanner(out);
-      if (parsed) {
-        clearTimeout(timer);
-        child.removeAllListeners('exit');
-        resolvePromise({ ...parsed, stop, log: () => out + err });
-      }
-    });
-  });
-}
-
-/**
- * thumbs-local's start-up banner on stdout (crates/thumbs-local/src/stack.rs, print_banner):
- *   upload page   http://127.0.0.1:PORT/
- *   API           http://127.0.0.1:PORT  (also under http://127.0.0.1:PORT/Prod/)
- *   embedded S3   http://127.0.0.1:PORT2  bucket ...
- *   API key       KEY  (x-api-key for writes; ...)      <- only when the template requires one
- *   try: ...
- * Returns {url, apiKey} once the banner is complete, else null.
- */
-export function parseBanner(text) {
-  let url = null, apiKey = null, complete = false;
-  for (const line of text.split('\n')) {
-    const page = line.match(/upload page\s+(https?:\/\/\S+)/i);
-    if (page && !url) url = page[1];
-    const key = line.match(/^\s*API key\s+(\S+)/i);
-    if (key && !apiKey) apiKey = key[1];
-    if (/^\s*try:|Ctrl-C/.test(line)) complete = true;
-  }
-  if (!url || !(apiKey || complete)) return null;
-  return { url: url.endsWith('/') ? url : url + '/', apiKey: apiKey || '' };
-}
 
 // ------------------------------------------------------------------------------ helpers
 
@@ -189,7 +115,8 @@ before(async () => {
     const url = process.env.THUMBS_E2E_URL.endsWith('/') ? process.env.THUMBS_E2E_URL : process.env.THUMBS_E2E_URL + '/';
     stack = { url, apiKey: process.env.THUMBS_E2E_API_KEY || '', stop: async () => {}, log: () => '' };
   } else {
-    stack = await startThumbsLocal();
+    // The story types the key, as a visitor of the deployed page does.
+    stack = await startThumbsLocal(['--no-page-key']);
   }
   // chromium.launch gives Chromium a fresh temporary --user-data-dir of its own every run (and
   // refuses one in args): no stale localStorage, no cache.
@@ -404,6 +331,38 @@ test('under an API Gateway stage prefix (/Prod and /Prod/) every URL stays insid
   assert.ok(shot.currentSrc.startsWith(stack.url + 'Prod/images/'), shot.currentSrc);
   const api = requests.slice(before).filter((r) => r.url.startsWith(stack.url));
   assert.ok(api.length > 0 && api.every((r) => r.url.startsWith(stack.url + 'Prod/')), JSON.stringify(api));
+});
+
+test('thumbs-local fills the key into the page it serves to this machine: uploads work without typing it', async () => {
+  const local = await startThumbsLocal(); // default: the page gets the key on loopback
+  const fresh = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  try {
+    assert.ok(local.apiKey, 'the template requires a key for writes');
+    const p = await fresh.newPage();
+    p.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
+    p.on('pageerror', (e) => dialogs.push('pageerror: ' + e.message));
+    await p.goto(local.url);
+    assert.equal(await p.locator('#api-key').inputValue(), local.apiKey);
+    await p.locator('#file-input').setInputFiles({ name: 'coffee.jpg', mimeType: 'image/jpeg', buffer: fixture('coffee.jpg') });
+    const card = p.locator('#gallery li.card').filter({ has: p.locator('.name', { hasText: exactly('coffee.jpg') }) });
+    await card.locator('.thumb img').waitFor({ timeout: 60000 });
+    // A Host that is not this machine's name (another site rebinding its DNS to 127.0.0.1) gets no key.
+    const port = new URL(local.url).port;
+    const html = await new Promise((resolvePromise, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/', headers: { host: `example.com:${port}` } }, (res) => {
+        let body = '';
+        res.on('data', (d) => { body += d; });
+        res.on('end', () => resolvePromise(body));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.match(html, /id="api-key"/);
+    assert.ok(!html.includes(local.apiKey), 'the key was served to a foreign Host');
+  } finally {
+    await fresh.close();
+    await local.stop();
+  }
 });
 
 test('nothing ran that should not have', () => {

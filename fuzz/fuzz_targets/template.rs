@@ -6,7 +6,7 @@
 #[path = "../../crates/thumbs-local/src/binary.rs"]
 mod binary;
 #[allow(dead_code)]
-#[path = "../../crates/thumbs-local/src/template.rs"]
+#[path = "../../crates/thumbs-local/src/template/mod.rs"]
 mod template;
 
 use libfuzzer_sys::fuzz_target;

@@ -1,11 +1,11 @@
-"""Check the SAM-transformed template against what thumbs needs (DESIGN.md, issue 4).
+"""Check the SAM-transformed template against what thumbs needs (docs/architecture.md, "Platform rules").
 
 Usage: python check_template.py TEMPLATE.yaml TRANSFORMED.json
 
 cfn-lint says whether CloudFormation will accept the template; this says whether
 the deployed thing will be thumbs: the routes and which need the API key, binary
 media types, the resize trigger, retries, runtime, and that every role reaches
-only its prefixes and never the bucket resource itself (DESIGN rule 6). Prints
+only its prefixes and never the bucket resource itself (docs/architecture.md, rule 6). Prints
 one line per problem; exit 1 if any.
 """
 
@@ -14,7 +14,7 @@ import re
 import sys
 
 BUCKET = "${AWS::StackName}-${AWS::AccountId}-images"
-ENV = {"BUCKET_NAME", "THUMB_SIZES", "JPEG_QUALITY", "MAX_PIXELS", "MAX_UPLOAD_BYTES", "MAX_PRESIGNED_BYTES"}
+ENV = {"BUCKET_NAME", "THUMB_SIZES", "JPEG_QUALITY", "MAX_PIXELS", "MAX_UPLOAD_BYTES", "MAX_INPUT_BYTES"}
 FUNCTIONS = {"UploadFunction": "thumbs-upload", "ResizeFunction": "thumbs-resize", "ServeFunction": "thumbs-serve"}
 # (method, path) -> (function, needs API key)
 ROUTES = {
@@ -22,7 +22,9 @@ ROUTES = {
     ("post", "/uploads"): ("UploadFunction", True),
     ("delete", "/images/{id}"): ("UploadFunction", True),
     ("get", "/"): ("ServeFunction", False),
+    ("head", "/"): ("ServeFunction", False),
     ("get", "/images/{id}"): ("ServeFunction", False),
+    ("head", "/images/{id}"): ("ServeFunction", False),
     ("get", "/images/{id}/{file}"): ("ServeFunction", False),
     ("head", "/images/{id}/{file}"): ("ServeFunction", False),
 }
@@ -153,7 +155,7 @@ def main() -> int:
             for st in policy["PolicyDocument"]["Statement"]:
                 where = f"{name}Role/{policy['PolicyName']}"
                 if refs_bucket_resource(st):
-                    problems.append(f"{where}: references the ImagesBucket resource: circular dependency (DESIGN rule 6)")
+                    problems.append(f"{where}: references the ImagesBucket resource: circular dependency (docs/architecture.md, rule 6)")
                 actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
                 if any(a in ("s3:*", "*") for a in actions):
                     problems.append(f"{where}: wildcard action {actions}")
@@ -165,8 +167,8 @@ def main() -> int:
                     if arn.endswith(BUCKET):
                         if actions != ["s3:ListBucket"] or "s3:prefix" not in json.dumps(st.get("Condition", {})):
                             problems.append(f"{where}: bucket-level grant must be ListBucket with an s3:prefix condition")
-                    elif not re.search(r"/(originals|thumbnails)/\*$", arn):
-                        problems.append(f"{where}: {arn} is not scoped to originals/* or thumbnails/*")
+                    elif not re.search(r"/(originals|thumbnails|tombstones)/\*$", arn):
+                        problems.append(f"{where}: {arn} is not scoped to originals/*, thumbnails/* or tombstones/*")
 
     bucket = resources.get("ImagesBucket", {}).get("Properties", {})
     pab = bucket.get("PublicAccessBlockConfiguration", {})

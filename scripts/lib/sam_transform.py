@@ -2,7 +2,7 @@
 
 Usage: python sam_transform.py TEMPLATE OUTPUT.json
 
-Why: some mistakes only exist after the transform. DESIGN rule 6's circular
+Why: some mistakes only exist after the transform. docs/architecture.md, rule 6's circular
 dependency (bucket notification -> invoke permission -> function -> role ->
 bucket) appears only once SAM has generated the notification, the permission and
 the role, so scripts/lint-template runs cfn-lint on this output as well.

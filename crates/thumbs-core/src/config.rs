@@ -1,4 +1,4 @@
-//! Service configuration, read once at start-up from the environment (STYLE.md: nothing reads
+//! Service configuration, read once at start-up from the environment (nothing reads
 //! env vars later). A variable that is set but invalid is an error naming the variable, never
 //! a silent fallback to the default: a typo in a deployment should stop it, not hide.
 
@@ -54,8 +54,11 @@ pub struct Config {
     pub jpeg_quality: u8,
     pub limits: Limits,
     /// Largest body a direct `POST /images` accepts: Lambda's 6 MB synchronous payload after
-    /// base64's 4/3 inflation (DESIGN.md, platform rule 4).
+    /// base64's 4/3 inflation (docs/architecture.md, rule 4).
     pub max_upload_bytes: usize,
+    /// `CORS_ALLOW_ORIGIN` (the template's `CorsAllowOrigin`): the origin the HTTP functions name
+    /// in `Access-Control-Allow-Origin` on every response; `None` adds no CORS headers.
+    pub cors_allow_origin: Option<String>,
 }
 
 impl Default for Config {
@@ -65,6 +68,7 @@ impl Default for Config {
             jpeg_quality: 80,
             limits: Limits::default(),
             max_upload_bytes: 4_400_000,
+            cors_allow_origin: None,
         }
     }
 }
@@ -79,8 +83,11 @@ pub struct ConfigError {
 }
 
 impl Config {
-    /// Read THUMB_SIZES, JPEG_QUALITY, MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES and
-    /// MAX_INPUT_BYTES; unset variables keep their defaults.
+    /// Read THUMB_SIZES, JPEG_QUALITY, MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES, MAX_INPUT_BYTES
+    /// and CORS_ALLOW_ORIGIN; unset variables keep their defaults. MAX_INPUT_BYTES is the one cap on
+    /// an original (presigned uploads, the resize and the on-demand render all use it); the
+    /// former separate presign cap, MAX_PRESIGNED_BYTES, is refused if set, so a deployment
+    /// cannot keep two caps that disagree.
     pub fn from_env() -> Result<Config, ConfigError> {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
@@ -110,6 +117,27 @@ impl Config {
         }
         if let Some(n) = parse_number::<usize>(&lookup, "MAX_INPUT_BYTES", 1, usize::MAX)? {
             config.limits.max_input_bytes = n;
+        }
+        if let Some(origin) = lookup("CORS_ALLOW_ORIGIN") {
+            let trimmed = origin.trim();
+            // A header value: visible ASCII, no line breaks (`*` or `https://example.com`).
+            if trimmed.is_empty() || !trimmed.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(ConfigError {
+                    variable: "CORS_ALLOW_ORIGIN",
+                    value: origin.clone(),
+                    reason: "expected \"*\" or one origin such as https://example.com".into(),
+                });
+            }
+            config.cors_allow_origin = Some(trimmed.to_owned());
+        }
+        if let Some(value) = lookup("MAX_PRESIGNED_BYTES") {
+            return Err(ConfigError {
+                variable: "MAX_PRESIGNED_BYTES",
+                value,
+                reason: "no longer read: MAX_INPUT_BYTES is the one cap for presigned uploads \
+                         and the resize's input"
+                    .to_owned(),
+            });
         }
         Ok(config)
     }
@@ -183,4 +211,30 @@ where
         return Err(error(format!("must be from {min} to {max}")));
     }
     Ok(Some(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cors_allow_origin_is_read_and_checked() {
+        let read = |value: &str| {
+            let value = value.to_owned();
+            Config::from_lookup(move |name| (name == "CORS_ALLOW_ORIGIN").then(|| value.clone()))
+        };
+        assert_eq!(Config::default().cors_allow_origin, None);
+        assert_eq!(read("*").unwrap().cors_allow_origin.as_deref(), Some("*"));
+        assert_eq!(
+            read(" https://example.com ")
+                .unwrap()
+                .cors_allow_origin
+                .as_deref(),
+            Some("https://example.com")
+        );
+        for bad in ["", "a b", "x\r\nSet-Cookie: y"] {
+            let err = read(bad).unwrap_err();
+            assert_eq!(err.variable, "CORS_ALLOW_ORIGIN", "{bad:?}");
+        }
+    }
 }

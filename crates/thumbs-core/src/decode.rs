@@ -7,9 +7,11 @@
 //!
 //! `target_max_side` lets a decoder produce fewer pixels when the caller only needs a small
 //! image: JPEG goes through thumbs-jpeg, which decodes straight to 1/2, 1/4 or 1/8 (DCT
-//! scaling) and, for progressive files at 1/8, skips the AC scans entirely, so a 24 MP photo
-//! for a 512 px thumbnail is decoded at about 1.5 MP. The scale is never below what the
-//! target needs. JPEGs thumbs-jpeg does not handle (lossless, arithmetic-coded, 12-bit,
+//! scaling) at the smallest scale that leaves the resampler at least a 1.5× reduction, and
+//! reads only the DCT coefficients below the target's Nyquist limit: a progressive file skips
+//! the scans of the others unread, a baseline file skips their values. A 24 MP photo for a
+//! 512 px thumbnail is decoded at 1/4, about 1.5 MP, from its lowest six coefficients per block.
+//! The scale is never below what the target needs. JPEGs thumbs-jpeg does not handle (lossless, arithmetic-coded, 12-bit,
 //! hierarchical) or rejects as malformed fall back to the previous decoders: jpeg-decoder for
 //! complete files (it also reads lossless JPEG), the `image` crate's zune-jpeg for truncated ones.
 //!
@@ -125,8 +127,8 @@ fn jpeg_orientation(exif: Option<&[u8]>) -> Orientation {
         .unwrap_or(Orientation::NoTransforms)
 }
 
-/// JPEG through thumbs-jpeg: header, limits, then a decode at the smallest scale that covers
-/// `target_max_side`. `Ok(None)` means "not for this decoder" (an unsupported JPEG process,
+/// JPEG through thumbs-jpeg: header, limits, then a decode at the scale and coefficient band
+/// `target_max_side` needs. `Ok(None)` means "not for this decoder" (an unsupported JPEG process,
 /// data it considers malformed, or its own buffer ceiling): the caller falls back.
 fn fast_jpeg(
     bytes: &[u8],
@@ -139,10 +141,15 @@ fn fast_jpeg(
     let (width, height) = (header.width, header.height);
     // Our limits first, from the header alone: nothing has been allocated yet.
     limits.check_dimensions(width, height)?;
-    let scale = match target_max_side {
-        // fit-inside-N×N is symmetric, so the stored orientation needs the same scale.
-        Some(side) => thumbs_jpeg::Scale::for_target(width, height, side),
-        None => thumbs_jpeg::Scale::Full,
+    // fit-inside-N×N is symmetric, so the stored orientation needs the same scale and band.
+    // The scale leaves the resampler at least a 1.5× reduction, and only the coefficients below
+    // the thumbnail's Nyquist limit are read (thumbs-jpeg's `for_thumbnail`, `band_for_target`).
+    let (scale, band) = match target_max_side {
+        Some(side) => (
+            thumbs_jpeg::Scale::for_thumbnail(width, height, side),
+            thumbs_jpeg::band_for_target(width, height, side),
+        ),
+        None => (thumbs_jpeg::Scale::Full, 63),
     };
     let jpeg_limits = thumbs_jpeg::Limits {
         max_pixels: limits.max_pixels,
@@ -150,7 +157,7 @@ fn fast_jpeg(
         // at the scales thumbnails use, a decode needs a small fraction of it.
         max_bytes: limits.max_pixels.saturating_mul(4),
     };
-    let decoded = match thumbs_jpeg::decode_scaled(bytes, scale, &jpeg_limits) {
+    let decoded = match thumbs_jpeg::decode_scaled_band(bytes, scale, band, &jpeg_limits) {
         Ok(decoded) => decoded,
         Err(_) => return Ok(None),
     };
@@ -322,8 +329,8 @@ impl<'a> ImageSource<'a> {
         reader.limits(limits.to_image_limits());
         let mut decoder: Box<dyn ImageDecoder + 'a> =
             Box::new(reader.into_decoder().map_err(undecodable)?);
-        // `DynamicImage::from_decoder` does NOT enforce image's allocation limit (DESIGN.md,
-        // known toolchain facts), so this check is what stands between a bomb and the heap.
+        // `DynamicImage::from_decoder` does NOT enforce the allocation limit that image's
+        // `decode()` applies, so this check is what stands between a bomb and the heap.
         // For GIF these are the logical screen's dimensions, the canvas every frame lives on.
         let (width, height) = decoder.dimensions();
         limits.check_dimensions(width, height)?;

@@ -1,5 +1,5 @@
 //! The one error type of thumbs-core, and [`ApiError`]: the one place where core errors become
-//! HTTP statuses (DESIGN.md, "HTTP contract"). Handlers never pick a status for a core error
+//! HTTP statuses (infra/openapi.yaml). Handlers never pick a status for a core error
 //! themselves; they convert with `ApiError::from(&err)`.
 
 use std::fmt;
@@ -88,7 +88,7 @@ impl fmt::Display for ApiError {
 }
 
 impl From<&Error> for ApiError {
-    /// DESIGN.md: 400 bad id/size, 413 too large (pointing to /uploads), 415 unsupported (SVG
+    /// The contract: 400 bad id/size, 413 too large (pointing to /uploads), 415 unsupported (SVG
     /// too), 422 over the pixel limit or undecodable; an encoder fault is ours, so 500.
     fn from(err: &Error) -> Self {
         let message = err.to_string();

@@ -1,5 +1,5 @@
 //! Which image format some bytes are, from their magic numbers only. A client's Content-Type or
-//! file name is never trusted (DESIGN.md: "The format is sniffed from the bytes").
+//! file name is never trusted (the format is sniffed from the bytes, see docs/architecture.md).
 
 use crate::error::Error;
 

@@ -1,6 +1,6 @@
 //! thumbs-core: everything thumbs knows about images, as pure synchronous functions.
 //!
-//! Bytes in, JPEG thumbnails out — [`make_thumbnails`] runs the pipeline of DESIGN.md:
+//! Bytes in, JPEG thumbnails out — [`make_thumbnails`] runs the pipeline described in docs/architecture.md:
 //!
 //! - [`format`]: which format the bytes are, from magic numbers only ([`format::sniff`]).
 //! - [`limits`]: byte, pixel and side limits, checked from the header before any pixel

@@ -15,17 +15,23 @@ pub struct Limits {
     /// Longest side (default 32768: past that, extreme aspect ratios make thumbnails of one
     /// pixel row and decoders' 16-bit limits start to bite).
     pub max_side: u32,
-    /// Size of the encoded input (default 50 MB: presigned uploads can exceed the Lambda
-    /// payload limit that `Config::max_upload_bytes` enforces for direct uploads).
+    /// Size of the encoded input (`MAX_INPUT_BYTES`, default [`DEFAULT_MAX_INPUT_BYTES`]). The
+    /// ONE cap on an original's size: `POST /uploads` presigns at most this many bytes, and the
+    /// resize and the on-demand render read at most this many, so an upload the API accepts is
+    /// never refused later for its size. (Direct `POST /images` bodies have their own, smaller
+    /// transport limit, `Config::max_upload_bytes`.)
     pub max_input_bytes: usize,
 }
+
+/// Default of [`Limits::max_input_bytes`]: 50 MB.
+pub const DEFAULT_MAX_INPUT_BYTES: usize = 50_000_000;
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             max_pixels: 100_000_000,
             max_side: 32_768,
-            max_input_bytes: 50_000_000,
+            max_input_bytes: DEFAULT_MAX_INPUT_BYTES,
         }
     }
 }

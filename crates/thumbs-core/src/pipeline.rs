@@ -1,4 +1,4 @@
-//! The whole job: one decode, every size. DESIGN.md's "Thumbnail pipeline" in code order:
+//! The whole job: one decode, every size. The pipeline of docs/architecture.md in code order:
 //! sniff → limits → decode (shrink-on-load) → colour → resize → orient → encode.
 
 use crate::colour;

@@ -86,8 +86,9 @@ fn jpeg_is_decoded_at_a_reduced_scale_that_still_covers_the_target() {
     let limits = Config::default().limits;
     let full = decode(&fixture("coffee.jpg"), None, &limits).unwrap();
     assert_eq!((full.pixels.width, full.pixels.height), (180, 120));
-    // 1/2 scale (90x60) still covers a 64 px thumbnail; 1/4 (45x30) would not.
-    let scaled = decode(&fixture("coffee.jpg"), Some(64), &limits).unwrap();
+    // 1/2 scale (90x60) leaves the resize the 1.5× it wants for a 60 px thumbnail; 1/4
+    // (45x30) would not even cover it.
+    let scaled = decode(&fixture("coffee.jpg"), Some(60), &limits).unwrap();
     assert_eq!((scaled.pixels.width, scaled.pixels.height), (90, 60));
     assert_eq!((scaled.info.width, scaled.info.height), (180, 120));
 }

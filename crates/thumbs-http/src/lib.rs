@@ -8,9 +8,12 @@
 //!
 //! - [`accept`]: `Accept` → the format of a negotiated thumbnail URL.
 //!
+//! - [`cors`]: the CORS headers on every response of the HTTP functions.
+//!
 //! No image logic and no S3 here: only translation between core types and HTTP.
 
 pub mod accept;
+pub mod cors;
 
 use lambda_http::http::{StatusCode, header};
 use lambda_http::request::RequestContext;

@@ -36,12 +36,16 @@
 //! best-effort image flagged `truncated`); use `unsafe` or C.
 
 mod colour;
+mod component;
 mod decoder;
 mod error;
+mod geometry;
 mod huffman;
 mod idct;
 mod markers;
 mod progressive;
+mod scan;
+mod sequential;
 mod upsample;
 
 pub use error::Error;
@@ -83,6 +87,40 @@ impl Scale {
             }
         }
         Scale::Full
+    }
+
+    /// The scale to decode at for thumbnails whose longest side is at most `max_side`: the
+    /// smallest whose longest side is at least 1.5 × `max_side` (`Full` if none is). A decode
+    /// that only just covers the target leaves the resampler a 1.0-1.4× reduction of an image
+    /// that the scaled IDCT has already box-filtered: visibly softer than a Lanczos reduction of
+    /// the full image. From 1.5× on, the thumbnail matches libjpeg-turbo's draft mode (which asks
+    /// for both sides to cover the box) in SSIM; see docs/performance.md.
+    pub fn for_thumbnail(width: u32, height: u32, max_side: u32) -> Scale {
+        let want = u64::from(max_side) * 3;
+        for s in [Scale::Eighth, Scale::Quarter, Scale::Half] {
+            let (w, h) = s.output_size(width, height);
+            if u64::from(w.max(h)) * 2 >= want {
+                return s;
+            }
+        }
+        Scale::Full
+    }
+}
+
+/// The coefficient band (highest zigzag index, for [`decode_scaled_band`]) a thumbnail of
+/// longest side `max_side` needs from a `width × height` image: the DCT frequencies up to the
+/// thumbnail's own Nyquist limit, i.e. the diagonals `u + v ≤ m` with `m ≈ 16 · max_side /
+/// longest side` (at least 2; from 8 on, everything). Frequencies above that are removed by the
+/// resampler anyway; not reading them costs nothing in quality (measured SSIM within 0.0002 of
+/// the full band at 512 px) and lets a progressive decode skip most of its scans.
+pub fn band_for_target(width: u32, height: u32, max_side: u32) -> u8 {
+    let longest = u64::from(width.max(height)).max(1);
+    let m = ((16 * u64::from(max_side) + longest / 2) / longest).max(2);
+    if m >= 8 {
+        63
+    } else {
+        // Diagonals 0..=m hold (m + 1)(m + 2) / 2 coefficients.
+        ((m + 1) * (m + 2) / 2 - 1) as u8
     }
 }
 
@@ -143,7 +181,23 @@ pub struct Decoded {
 /// processes this crate does not implement, [`Error::Format`] for malformed data,
 /// [`Error::Truncated`] when not even the first row of blocks is there.
 pub fn decode_scaled(bytes: &[u8], scale: Scale, limits: &Limits) -> Result<Decoded, Error> {
-    decoder::decode(bytes, scale, limits)
+    decoder::decode(bytes, scale, 63, limits)
+}
+
+/// Like [`decode_scaled`], but reads only the DCT coefficients with zigzag index at most `band`
+/// (0 = the DC alone, 63 = all): a low-pass at the source, for a decode that is resampled
+/// further anyway. Coefficients past the band are still entropy-decoded in a sequential file (to
+/// find the next block) but never formed; in a progressive file the scans whose band lies past
+/// it are skipped unread, and so are the refinement scans that reach past it (the kept
+/// coefficients then lack their last bits and are taken at the middle of their interval). See
+/// [`Scale::band_for_target`].
+pub fn decode_scaled_band(
+    bytes: &[u8],
+    scale: Scale,
+    band: u8,
+    limits: &Limits,
+) -> Result<Decoded, Error> {
+    decoder::decode(bytes, scale, band, limits)
 }
 
 #[cfg(test)]
@@ -159,5 +213,26 @@ mod tests {
         assert_eq!(Scale::for_target(600, 400, 256), Scale::Half);
         assert_eq!(Scale::for_target(300, 200, 256), Scale::Full);
         assert_eq!(Scale::Eighth.output_size(4001, 9), (501, 2));
+    }
+
+    #[test]
+    fn thumbnail_scale_leaves_the_resampler_at_least_one_and_a_half() {
+        // 3840 / 8 = 480 < 768; 3840 / 4 = 960.
+        assert_eq!(Scale::for_thumbnail(3840, 2160, 512), Scale::Quarter);
+        // 5472 / 8 = 684 covers 512 but only by 1.34×.
+        assert_eq!(Scale::for_thumbnail(5472, 3648, 512), Scale::Quarter);
+        assert_eq!(Scale::for_thumbnail(6400, 4800, 512), Scale::Eighth);
+        assert_eq!(Scale::for_thumbnail(2048, 1536, 512), Scale::Half);
+        assert_eq!(Scale::for_thumbnail(700, 500, 512), Scale::Full);
+    }
+
+    #[test]
+    fn band_follows_the_thumbnail_nyquist_limit() {
+        assert_eq!(band_for_target(3840, 2160, 512), 5);
+        assert_eq!(band_for_target(5472, 3648, 512), 5);
+        assert_eq!(band_for_target(2560, 1440, 512), 9);
+        assert_eq!(band_for_target(2048, 1536, 512), 14);
+        assert_eq!(band_for_target(1024, 768, 512), 63);
+        assert_eq!(band_for_target(0, 0, 512), 63);
     }
 }

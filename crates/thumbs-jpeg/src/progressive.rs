@@ -1,36 +1,30 @@
 //! Progressive DCT decoding (ITU T.81 Annex G) into a coefficient store that keeps only what the
-//! chosen scale needs, and the plan of which scans can be skipped without decoding them.
+//! chosen scale reads, and the plan of which scans can be skipped without decoding them.
 //!
-//! Per block the store keeps the top-left N×N coefficients (N = 1 at 1/8: the DC alone) plus, when
-//! any AC scan is decoded, a 64-bit "nonzero so far" mask: successive-approximation refinement
-//! (G.1.2.3) must know which coefficients of the band are already nonzero, even those we drop.
+//! Per block the store keeps the coefficients of the decode's band, zigzag indices `0..nn`
+//! (`nn = 1` at 1/8: the DC alone) plus, when an AC refinement scan is decoded, a 64-bit
+//! "nonzero so far" mask: successive-approximation refinement (G.1.2.3) must know which
+//! coefficients of its band are already nonzero, even those we drop.
 
-use crate::decoder::{BlockDecoder, Comp, ZIGZAG};
+use crate::component::{BlockDecoder, Comp};
 use crate::huffman::{BitReader, HuffTable};
 use crate::markers::Scan;
 
-/// `kidx[k]`: where zigzag coefficient `k` lives in a kept block, or 255 if it is dropped. At
-/// N = 1 only the DC is kept; otherwise all 64, in natural order (the box-averaging IDCT needs
-/// the odd high frequencies, idct.rs).
-pub(crate) fn kept_index(n: usize) -> [u8; 64] {
-    let mut kidx = [255u8; 64];
-    for (k, slot) in kidx.iter_mut().enumerate() {
-        if n > 1 || k == 0 {
-            *slot = ZIGZAG[k];
-        }
-    }
-    kidx
-}
-
-/// Which scans to decode. An AC scan whose band starts above the highest zigzag index we keep
-/// contributes nothing to the output and is skipped (found by searching for the next marker, not
-/// decoded) — unless a refinement scan we do decode overlaps its band: that refinement needs the
-/// nonzero history (G.1.2.3), so the earlier scan must be decoded too. Iterated to a fixed point.
-pub(crate) fn plan_scans(scans: &[Scan], kidx: &[u8; 64]) -> Vec<bool> {
-    let max_kept = (0..64).rev().find(|&k| kidx[k] != 255).unwrap_or(0) as u8;
+/// Which scans to decode, for a decode that reads zigzag indices `0..=keep`.
+///
+/// A scan whose band starts above `keep` contributes nothing. With `keep < 63`, an AC
+/// refinement scan whose band reaches past `keep` is skipped too: decoding it would need the
+/// nonzero history of its whole band (G.1.2.3), i.e. the first scans of the coefficients we do
+/// not read. The kept coefficients then lack their last bits, which the final transform
+/// reconstructs at the middle of their interval (decoder.rs). Refinement scans inside the band
+/// are decoded, with the first scans they depend on (iterated to a fixed point).
+pub(crate) fn plan_scans(scans: &[Scan], keep: usize) -> Vec<bool> {
     let mut decode: Vec<bool> = scans
         .iter()
-        .map(|s| s.ss == 0 || s.ss <= max_kept)
+        .map(|s| {
+            let (ss, se) = (usize::from(s.ss), usize::from(s.se));
+            ss == 0 || keep == 63 || (ss <= keep && (s.ah == 0 || se <= keep))
+        })
         .collect();
     loop {
         let mut changed = false;
@@ -111,7 +105,6 @@ pub(crate) struct AcFirst<'t> {
     pub se: usize,
     pub al: u32,
     pub eobrun: u32,
-    pub kidx: [u8; 64],
     pub nn: usize,
 }
 
@@ -123,7 +116,7 @@ impl BlockDecoder for AcFirst<'_> {
         }
         let c = &mut comps[self.index];
         let b = by * c.pbw + bx;
-        let mut mask = c.masks[b];
+        let mut mask = 0u64;
         let coefs = &mut c.coefs[b * self.nn..(b + 1) * self.nn];
         let mut k = self.ss;
         while k <= self.se {
@@ -150,13 +143,15 @@ impl BlockDecoder for AcFirst<'_> {
             }
             let v = r.receive_extend(s);
             mask |= 1 << k;
-            let ki = self.kidx[k];
-            if ki != 255 {
-                coefs[usize::from(ki)] = v.wrapping_shl(self.al) as i16;
+            if let Some(cf) = coefs.get_mut(k) {
+                *cf = v.wrapping_shl(self.al) as i16;
             }
             k += 1;
         }
-        c.masks[b] = mask;
+        // The history is kept only when a refinement scan will read it.
+        if let Some(m) = c.masks.get_mut(b) {
+            *m |= mask;
+        }
     }
 
     fn restart(&mut self, _: &mut [Comp]) {
@@ -174,7 +169,6 @@ pub(crate) struct AcRefine<'t> {
     pub se: usize,
     pub al: u32,
     pub eobrun: u32,
-    pub kidx: [u8; 64],
     pub nn: usize,
 }
 
@@ -184,18 +178,16 @@ impl AcRefine<'_> {
         if r.nbits() < 1 {
             r.refill();
         }
-        if r.receive(1) != 0 {
-            let ki = self.kidx[k];
-            if ki != 255 {
-                let p1 = (1i32 << self.al) as i16;
-                let cf = &mut coefs[usize::from(ki)];
-                if *cf & p1 == 0 {
-                    *cf = if *cf >= 0 {
-                        cf.wrapping_add(p1)
-                    } else {
-                        cf.wrapping_sub(p1)
-                    };
-                }
+        if r.receive(1) != 0
+            && let Some(cf) = coefs.get_mut(k)
+        {
+            let p1 = (1i32 << self.al) as i16;
+            if *cf & p1 == 0 {
+                *cf = if *cf >= 0 {
+                    cf.wrapping_add(p1)
+                } else {
+                    cf.wrapping_sub(p1)
+                };
             }
         }
     }
@@ -245,9 +237,8 @@ impl BlockDecoder for AcRefine<'_> {
                 }
                 if newval != 0 && k <= self.se {
                     mask |= 1 << k;
-                    let ki = self.kidx[k];
-                    if ki != 255 {
-                        coefs[usize::from(ki)] = newval;
+                    if let Some(cf) = coefs.get_mut(k) {
+                        *cf = newval;
                     }
                 }
                 k += 1;
@@ -292,14 +283,6 @@ mod tests {
     }
 
     #[test]
-    fn kept_indices() {
-        assert_eq!(kept_index(1)[0], 0);
-        assert!(kept_index(1)[1..].iter().all(|&k| k == 255));
-        assert_eq!(kept_index(2)[63], 63);
-        assert_eq!(kept_index(4)[2], 8);
-    }
-
-    #[test]
     fn a_band_is_skipped_only_when_no_decoded_refinement_needs_it() {
         let scans = vec![
             scan(0, 1, 5, 0),
@@ -307,10 +290,13 @@ mod tests {
             scan(0, 1, 63, 2),
             scan(1, 6, 63, 0),
         ];
-        let mut kidx = [255u8; 64];
-        kidx[..5].copy_from_slice(&[0, 1, 8, 16, 9]);
-        assert_eq!(plan_scans(&scans, &kidx), vec![true, true, true, false]);
-        assert_eq!(plan_scans(&scans, &kept_index(1)), vec![false; 4]);
-        assert_eq!(plan_scans(&scans, &kept_index(4)), vec![true; 4]);
+        // The 1-63 refinement reaches past the band: skipped, and with it the 6-63 first scans.
+        assert_eq!(plan_scans(&scans, 4), vec![true, false, false, false]);
+        assert_eq!(plan_scans(&scans, 0), vec![false; 4]);
+        assert_eq!(plan_scans(&scans, 63), vec![true; 4]);
+        // A refinement inside the band is decoded with the first scans it depends on.
+        let inside = vec![scan(0, 1, 5, 0), scan(0, 6, 63, 0), scan(0, 1, 5, 1)];
+        assert_eq!(plan_scans(&inside, 9), vec![true, true, true]);
+        assert_eq!(plan_scans(&inside, 5), vec![true, false, true]);
     }
 }

@@ -120,3 +120,85 @@ fn header_reports_geometry_and_colour() {
     assert_eq!(d.format, PixelFormat::Gray8);
     assert_eq!((d.width, d.height), (75, 50));
 }
+
+/// Mean absolute difference of two decodes of the same size and format.
+fn mean_diff(a: &thumbs_jpeg::Decoded, b: &thumbs_jpeg::Decoded) -> f64 {
+    assert_eq!((a.width, a.height, a.format), (b.width, b.height, b.format));
+    let sum: u64 = a
+        .pixels
+        .iter()
+        .zip(&b.pixels)
+        .map(|(&x, &y)| u64::from(x.abs_diff(y)))
+        .sum();
+    sum as f64 / a.pixels.len() as f64
+}
+
+const KINDS: [&str; 16] = [
+    "coffee-420.jpg",
+    "coffee-422.jpg",
+    "coffee-440.jpg",
+    "coffee-444.jpg",
+    "coffee-411.jpg",
+    "coffee-420-restart.jpg",
+    "coffee-420-noninterleaved.jpg",
+    "coffee-gray.jpg",
+    "coffee-gray-progressive.jpg",
+    "coffee-420-progressive.jpg",
+    "coffee-444-progressive.jpg",
+    "coffee-420-progressive-restart.jpg",
+    "astronaut-progressive.jpg",
+    "coffee-420-script.jpg",
+    "coffee-cmyk.jpg",
+    "coffee-cmyk-progressive.jpg",
+];
+
+#[test]
+fn band_limited_decodes_are_a_low_pass_of_the_full_band() {
+    // Dropping the coefficients past the band removes detail finer than the thumbnail can show;
+    // on these 180 px fixtures (decoded to 45-90 px) that is a small mean change, and the full
+    // band (63) is the plain scaled decode bit for bit.
+    let limits = thumbs_jpeg::Limits::default();
+    let mut report = String::new();
+    for name in KINDS {
+        let bytes = common::fixture(name);
+        for scale in [Scale::Quarter, Scale::Half, Scale::Full] {
+            let full = thumbs_jpeg::decode_scaled(&bytes, scale, &limits).unwrap();
+            let same = thumbs_jpeg::decode_scaled_band(&bytes, scale, 63, &limits).unwrap();
+            assert_eq!(full.pixels, same.pixels, "{name} {scale:?}");
+            for band in [5u8, 9, 14, 20] {
+                let low = thumbs_jpeg::decode_scaled_band(&bytes, scale, band, &limits).unwrap();
+                assert!(!low.truncated, "{name}");
+                let d = mean_diff(&low, &full);
+                report += &format!("{name:36} {scale:?} band {band}: {d:.2}\n");
+                assert!(d < 8.0, "{name} {scale:?} band {band}: {d:.2}\n{report}");
+            }
+        }
+    }
+    println!("{report}");
+}
+
+#[test]
+fn progressive_band_decode_matches_its_baseline_twin() {
+    // coffee-420.jpg and coffee-420-progressive.jpg hold the same quantised coefficients (cjpeg,
+    // same quality): with the refinement scans past the band skipped, the progressive decode
+    // lacks the last bits of the kept coefficients, reconstructed at the middle of their
+    // interval; the result must stay next to the baseline file's decode of the same band.
+    let limits = thumbs_jpeg::Limits::default();
+    let base = common::fixture("coffee-420.jpg");
+    for prog in [
+        "coffee-420-progressive.jpg",
+        "coffee-420-progressive-restart.jpg",
+    ] {
+        let prog = common::fixture(prog);
+        for scale in [Scale::Quarter, Scale::Half] {
+            for band in [5u8, 9, 63] {
+                let a = thumbs_jpeg::decode_scaled_band(&base, scale, band, &limits).unwrap();
+                let b = thumbs_jpeg::decode_scaled_band(&prog, scale, band, &limits).unwrap();
+                let d = mean_diff(&a, &b);
+                println!("{scale:?} band {band}: {d:.3}");
+                let bound = if band == 63 { 0.01 } else { 2.0 };
+                assert!(d < bound, "{scale:?} band {band}: {d:.3}");
+            }
+        }
+    }
+}

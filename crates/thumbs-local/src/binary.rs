@@ -1,6 +1,6 @@
 //! `BinaryMediaTypes`: which bodies API Gateway (REST API, Lambda proxy) treats as binary.
 //!
-//! The same list decides both directions (DESIGN.md platform rules 1–3):
+//! The same list decides both directions (docs/architecture.md, rule 1–3):
 //! - request: the body is base64-encoded (`isBase64Encoded: true`) when the request's
 //!   `Content-Type` matches an entry;
 //! - response: a Lambda body marked `isBase64Encoded: true` is decoded back to bytes only when the

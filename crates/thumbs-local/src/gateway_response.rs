@@ -15,12 +15,16 @@ pub enum GatewayError {
     MissingAuthenticationToken,
     /// `ApiKeyRequired` and the `x-api-key` header is missing or wrong.
     InvalidApiKey,
-    /// Request body over 10 MB, or the event over Lambda's 6 MB payload limit.
+    /// The event (the body base64-encoded, with the request's headers) over Lambda's 6 MB
+    /// payload limit. A body over 10 MB never gets here: AWS's front end refuses it first.
     RequestTooLarge,
     /// The function did not answer within the integration timeout (29 s).
     IntegrationTimeout,
     /// The function failed, timed out on its own, returned a malformed or >6 MB response.
     InternalServerError,
+    /// The response was marked base64 and Accept asked for binary, but it does not decode:
+    /// "Unable to base64 decode the body", 500.
+    ResponseTransformFailed,
 }
 
 impl GatewayError {
@@ -31,7 +35,9 @@ impl GatewayError {
             GatewayError::InvalidApiKey => "INVALID_API_KEY",
             GatewayError::RequestTooLarge => "REQUEST_TOO_LARGE",
             GatewayError::IntegrationTimeout => "INTEGRATION_TIMEOUT",
-            GatewayError::InternalServerError => "DEFAULT_5XX",
+            GatewayError::InternalServerError | GatewayError::ResponseTransformFailed => {
+                "DEFAULT_5XX"
+            }
         }
     }
 
@@ -41,6 +47,7 @@ impl GatewayError {
             GatewayError::RequestTooLarge => 413,
             GatewayError::IntegrationTimeout => 504,
             GatewayError::InternalServerError => 502,
+            GatewayError::ResponseTransformFailed => 500,
         }
     }
 
@@ -51,7 +58,9 @@ impl GatewayError {
             GatewayError::InvalidApiKey => "Forbidden",
             GatewayError::RequestTooLarge => "Request Too Long",
             GatewayError::IntegrationTimeout => "Endpoint request timed out",
-            GatewayError::InternalServerError => "Internal server error",
+            GatewayError::InternalServerError | GatewayError::ResponseTransformFailed => {
+                "Internal server error"
+            }
         }
     }
 
@@ -59,9 +68,13 @@ impl GatewayError {
         match self {
             GatewayError::MissingAuthenticationToken => "MissingAuthenticationTokenException",
             GatewayError::InvalidApiKey => "ForbiddenException",
-            GatewayError::RequestTooLarge => "RequestTooLargeException",
-            GatewayError::IntegrationTimeout => "InternalServerErrorException",
-            GatewayError::InternalServerError => "InternalServerErrorException",
+            // Recorded against AWS for an event over 6 MB (413 `{"message": "Request Too Long"}`,
+            // `x-amzn-ErrorType: BadRequestException`):
+            // https://github.com/koki-develop/lgtm-generator/issues/10
+            GatewayError::RequestTooLarge => "BadRequestException",
+            GatewayError::IntegrationTimeout
+            | GatewayError::InternalServerError
+            | GatewayError::ResponseTransformFailed => "InternalServerErrorException",
         }
     }
 }

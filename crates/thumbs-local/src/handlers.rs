@@ -62,22 +62,20 @@ pub async fn build(
     let store = Store::connect(store).await;
     let built = match kind {
         Kind::Upload => {
-            let max_presigned = match environment.get("MAX_PRESIGNED_BYTES") {
-                Some(value) => value.trim().parse().map_err(|_| {
-                    format!("invalid MAX_PRESIGNED_BYTES={value:?}: expected a number of bytes")
-                })?,
-                None => thumbs_upload::DEFAULT_MAX_PRESIGNED_BYTES,
-            };
-            let upload = Arc::new(
-                thumbs_upload::Upload::new(config, store).with_max_presigned_bytes(max_presigned),
-            );
+            // The presign cap is `config.limits.max_input_bytes` (MAX_INPUT_BYTES), the same
+            // value the resize and serve read: one cap, so they cannot disagree.
+            let upload = Arc::new(thumbs_upload::Upload::new(config, store));
             Built::Http(LambdaHttpFunction::new(move |request: Request| {
                 let upload = Arc::clone(&upload);
                 async move { upload.handle(request).await }
             }))
         }
         Kind::Serve => {
-            let serve = Arc::new(thumbs_serve::Serve::new(config, store));
+            let timeout = thumbs_serve::Serve::processing_timeout_from(|name| {
+                environment.get(name).cloned()
+            })?;
+            let serve =
+                Arc::new(thumbs_serve::Serve::new(config, store).with_processing_timeout(timeout));
             Built::Http(LambdaHttpFunction::new(move |request: Request| {
                 let serve = Arc::clone(&serve);
                 async move { serve.handle(request).await }

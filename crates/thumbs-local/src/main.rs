@@ -11,6 +11,8 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Thumbnail(args)) => thumbs_local::thumbnail::run(&args),
         Some(Command::Serve(args)) => thumbs_local::stack::run(args),
+        Some(Command::S3(args)) => thumbs_local::s3_only::run(args),
+        Some(Command::Functions(args)) => thumbs_local::function_env::run(&args),
         None => thumbs_local::stack::run(cli.serve),
     }
 }

@@ -11,8 +11,13 @@
 //!   are replaced (U+FFFD) here, and the gateway logs it. A request without `Content-Type` is
 //!   treated as `application/json`, API Gateway's default for REST APIs.
 //! - `path` is the resource path without the stage; `requestContext.path` includes it.
+//! - Header names keep the client's casing (`User-Agent` stays `User-Agent`), as recorded against
+//!   AWS in localstack/localstack's AWS-validated test
+//!   `test_lambda_aws_proxy_integration_request_data_mapping`
+//!   (tests/aws/services/apigateway/test_apigateway_lambda.py); API Gateway adds
+//!   `X-Amzn-Trace-Id` (https://docs.aws.amazon.com/xray/latest/devguide/xray-services-apigateway.html).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
 use base64::Engine as _;
@@ -35,8 +40,44 @@ pub struct IncomingRequest<'a> {
     /// Raw query string (without `?`), if any.
     pub query: Option<&'a str>,
     pub headers: &'a HeaderMap,
+    /// How the client spelled the header names (hyper lowercases them).
+    pub header_case: &'a HeaderCase,
+    /// `Root=...`, added to the event's headers as `X-Amzn-Trace-Id` when the client sent none.
+    pub trace_id: Option<&'a str>,
     pub body: &'a [u8],
     pub source_ip: IpAddr,
+}
+
+/// Header names as the client wrote them, from the raw request head: lowercase → as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderCase(HashMap<String, String>);
+
+impl HeaderCase {
+    /// From the bytes of a request head (request line, header lines, blank line). Lines that are
+    /// not `name: value` are skipped; the first spelling of a name wins.
+    pub fn from_head(head: &[u8]) -> HeaderCase {
+        let mut names = HashMap::new();
+        for line in head.split(|&b| b == b'\n').skip(1) {
+            let Some(colon) = line.iter().position(|&b| b == b':') else {
+                continue;
+            };
+            let Ok(name) = std::str::from_utf8(&line[..colon]) else {
+                continue;
+            };
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic()) {
+                continue;
+            }
+            names
+                .entry(name.to_ascii_lowercase())
+                .or_insert_with(|| name.to_owned());
+        }
+        HeaderCase(names)
+    }
+
+    /// The client's spelling of a (lowercase) header name; the name itself if unknown.
+    pub fn name<'a>(&'a self, lowercase: &'a str) -> &'a str {
+        self.0.get(lowercase).map_or(lowercase, String::as_str)
+    }
 }
 
 /// Where the request landed.
@@ -70,14 +111,24 @@ pub fn build(
     let mut headers = Map::new();
     let mut multi_headers: Map<String, Value> = Map::new();
     for (name, value) in request.headers {
+        let name = request.header_case.name(name.as_str());
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        headers.insert(name.as_str().to_owned(), Value::String(value.clone()));
+        headers.insert(name.to_owned(), Value::String(value.clone()));
         let entry = multi_headers
-            .entry(name.as_str().to_owned())
+            .entry(name.to_owned())
             .or_insert_with(|| Value::Array(Vec::new()));
         if let Value::Array(values) = entry {
             values.push(Value::String(value));
         }
+    }
+    if let Some(trace) = request.trace_id
+        && !request.headers.contains_key("x-amzn-trace-id")
+    {
+        headers.insert(
+            "X-Amzn-Trace-Id".to_owned(),
+            Value::String(trace.to_owned()),
+        );
+        multi_headers.insert("X-Amzn-Trace-Id".to_owned(), json!([trace]));
     }
 
     let mut query = Map::new();
@@ -225,11 +276,14 @@ mod tests {
         headers.append("x-multi", HeaderValue::from_static("a"));
         headers.append("x-multi", HeaderValue::from_static("b"));
         let params = BTreeMap::from([("id".to_owned(), "abc".to_owned())]);
+        let case = HeaderCase::from_head(b"POST / HTTP/1.1\r\nX-Multi: a\r\n\r\n");
         let request = IncomingRequest {
             method: "POST",
             path: "/images/abc",
             query: Some("a=1&a=2&b=x%20y"),
             headers: &headers,
+            header_case: &case,
+            trace_id: Some("Root=1-00000000-000000000000000000000000"),
             body,
             source_ip: IpAddr::V4(Ipv4Addr::LOCALHOST),
         };
@@ -266,8 +320,13 @@ mod tests {
     #[test]
     fn event_deserialises_with_lambda_http() {
         let (json, _) = event(None, b"{}", &[]);
-        assert_eq!(json["headers"]["x-multi"], "b");
-        assert_eq!(json["multiValueHeaders"]["x-multi"], json!(["a", "b"]));
+        assert_eq!(json["headers"]["X-Multi"], "b");
+        assert_eq!(json["multiValueHeaders"]["X-Multi"], json!(["a", "b"]));
+        assert_eq!(json["headers"]["host"], "127.0.0.1:3000");
+        assert_eq!(
+            json["headers"]["X-Amzn-Trace-Id"],
+            "Root=1-00000000-000000000000000000000000"
+        );
         assert_eq!(json["queryStringParameters"]["b"], "x y");
         assert_eq!(
             json["multiValueQueryStringParameters"]["a"],

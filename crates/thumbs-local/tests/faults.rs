@@ -1,4 +1,4 @@
-//! Security properties of the whole local stack, checked over real HTTP (issue 8): no EXIF/GPS
+//! Security properties of the whole local stack, checked over real HTTP: no EXIF/GPS
 //! in thumbnails, the API key check, presigned PUTs bound to their type, size and a short
 //! lifetime, and no user-supplied names in object keys.
 

@@ -261,29 +261,36 @@ async fn cors_preflight_is_answered_by_the_gateway() {
 }
 
 #[tokio::test]
-async fn body_over_10_mb_is_413_with_the_template_gateway_response() {
+async fn body_over_10_mb_is_the_front_ends_plain_413() {
+    // AWS's front end refuses it before API Gateway: plain text, no request id, and no
+    // REQUEST_TOO_LARGE override (so no CORS header). Recorded with curl against AWS in
+    // https://github.com/koki-develop/lgtm-generator/issues/10 (docs/emulator.md rule 2).
     let api = start_default().await;
     let body = vec![b'a'; 10 * 1024 * 1024 + 1];
     let reply = send(
         "POST",
         &format!("{}/echo", api.url),
-        &[("Content-Type", "text/plain")],
+        &[
+            ("Content-Type", "text/plain"),
+            ("Origin", "https://example.com"),
+        ],
         &body,
     )
     .await;
     assert_eq!(reply.status, 413);
-    assert_eq!(
-        reply.json(),
-        json!({"error": {"code": "too_large", "message": "Request Too Long"}})
-    );
-    assert_eq!(
-        reply.header("access-control-allow-origin"),
-        Some("https://example.com")
-    );
+    assert_eq!(reply.text(), "HTTP content length exceeded 10485760 bytes.");
+    assert_eq!(reply.header("content-type"), Some("text; charset=utf-8"));
+    assert_eq!(reply.header("x-amzn-RequestId"), None);
+    assert_eq!(reply.header("x-amzn-ErrorType"), None);
+    assert_eq!(reply.header("access-control-allow-origin"), None);
 }
 
 #[tokio::test]
-async fn event_over_the_6_mb_lambda_limit_is_413() {
+async fn event_over_6_mb_is_bad_request_exception() {
+    // Under 10 MB, but the base64 event is over Lambda's 6 MB: API Gateway's own 413 with
+    // `x-amzn-ErrorType: BadRequestException` (recorded in
+    // https://github.com/koki-develop/lgtm-generator/issues/10), so the template's
+    // REQUEST_TOO_LARGE override applies (docs/emulator.md rule 8).
     let api = start_default().await;
     // 5 MB of binary is ~6.7 MB of base64 in the event.
     let body = vec![0u8; 5 * 1024 * 1024];
@@ -295,6 +302,19 @@ async fn event_over_the_6_mb_lambda_limit_is_413() {
     )
     .await;
     assert_eq!(reply.status, 413);
+    assert_eq!(
+        reply.header("x-amzn-ErrorType"),
+        Some("BadRequestException")
+    );
+    assert_eq!(
+        reply.json(),
+        json!({"error": {"code": "too_large", "message": "Request Too Long"}})
+    );
+    assert_eq!(
+        reply.header("access-control-allow-origin"),
+        Some("https://example.com")
+    );
+    assert!(reply.header("x-amzn-RequestId").is_some());
 }
 
 #[tokio::test]
@@ -382,4 +402,192 @@ async fn every_response_carries_a_request_id_and_json_default_content_type() {
     assert_eq!(reply.header("x-amzn-RequestId").map(str::len), Some(36));
     let reply = send("GET", &format!("{}/nope", api.url), &[], b"").await;
     assert!(reply.header("x-amzn-RequestId").is_some());
+}
+
+/// Starts the default template with `Broken` answering `reply` as its proxy response.
+async fn replying(reply: Value) -> Running {
+    let function: Arc<dyn HttpFunction> = Arc::new(JsonFn(move |_event: Value| {
+        let reply = reply.clone();
+        async move { Ok(reply) }
+    }));
+    start(
+        "gateway.yaml",
+        Duration::from_secs(29),
+        HashMap::from([("Broken".to_owned(), entry(function))]),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn proxy_response_format_is_read_as_aws_reads_it() {
+    // Recorded against AWS by localstack/localstack's AWS-validated
+    // test_aws_proxy_response_payload_format_validation
+    // (tests/aws/services/apigateway/test_apigateway_lambda.py); docs/emulator.md rule 10.
+    let cases = [
+        // an HTTP-API habit: `cookies` is not a REST API proxy response key
+        (json!({"statusCode": 200, "cookies": ["a=b"]}), 502),
+        (json!({"statusCode": 200, "wrongValue": "value"}), 502),
+        (json!({}), 502),
+        (json!({"headers": {"test-header": "value"}}), 200),
+        (json!({"statusCode": "201"}), 201),
+        (json!({"statusCode": "test"}), 502),
+        (
+            json!({"statusCode": 200, "multiValueHeaders": {"test-multi-invalid": "value1"}}),
+            502,
+        ),
+        (json!({"statusCode": 200, "headers": null}), 200),
+    ];
+    for (response, status) in cases {
+        let api = replying(response.clone()).await;
+        let reply = send("GET", &format!("{}/broken", api.url), &[], b"").await;
+        assert_eq!(reply.status, status, "{response}");
+        if status == 502 {
+            assert_eq!(reply.json(), json!({"message": "Internal server error"}));
+        }
+    }
+    let api = replying(json!({"headers": {"test-header": "value", "header-bool": true}})).await;
+    let reply = send("GET", &format!("{}/broken", api.url), &[], b"").await;
+    assert_eq!(reply.header("test-header"), Some("value"));
+    assert_eq!(reply.header("header-bool"), Some("true"));
+}
+
+#[tokio::test]
+async fn invalid_base64_with_a_binary_accept_is_500() {
+    // "Execution failed due to configuration error: Unable to base64 decode the body" is a
+    // 500 (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-payload-encodings-workflow.html);
+    // docs/emulator.md rule 11.
+    let api =
+        replying(json!({"statusCode": 200, "body": "%%% not base64", "isBase64Encoded": true}))
+            .await;
+    let reply = send(
+        "GET",
+        &format!("{}/broken", api.url),
+        &[("Accept", "image/jpeg")],
+        b"",
+    )
+    .await;
+    assert_eq!(
+        (reply.status, reply.json()),
+        (500, json!({"message": "Internal server error"}))
+    );
+}
+
+#[tokio::test]
+async fn trace_id_only_on_proxy_responses_with_the_clients_root() {
+    // https://docs.aws.amazon.com/xray/latest/devguide/xray-services-apigateway.html: API Gateway
+    // keeps the Root of the client's trace header; docs/emulator.md rule 12.
+    let api = start_default().await;
+    let root = "Root=1-5759e988-bd862e3fe1be46a994272793";
+    let trace = format!("{root};Parent=53995c3f42cd8ad8;Sampled=1");
+    let reply = send(
+        "GET",
+        &format!("{}/echo/a/b", api.url),
+        &[("X-Amzn-Trace-Id", &trace)],
+        b"",
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("X-Amzn-Trace-Id"), Some(root));
+    let generated = send("GET", &format!("{}/echo/a/b", api.url), &[], b"").await;
+    let value = generated.header("X-Amzn-Trace-Id").expect("trace id");
+    assert!(
+        value.starts_with("Root=1-") && value.len() == 5 + 35,
+        "{value}"
+    );
+    assert_eq!(
+        generated.json()["headers"]["X-Amzn-Trace-Id"],
+        value,
+        "the function sees the same trace id"
+    );
+    // The gateway's own answers carry a request id but no trace id.
+    let missing = send("GET", &format!("{}/nope", api.url), &[], b"").await;
+    assert_eq!(missing.status, 403);
+    assert!(missing.header("x-amzn-RequestId").is_some());
+    assert_eq!(missing.header("X-Amzn-Trace-Id"), None);
+}
+
+#[tokio::test]
+async fn event_header_names_keep_the_clients_casing() {
+    // Recorded against AWS by localstack/localstack's AWS-validated
+    // test_lambda_aws_proxy_integration_request_data_mapping; docs/emulator.md rule 6.
+    let api = start_default().await;
+    let reply = send(
+        "GET",
+        &format!("{}/echo/a/b", api.url),
+        &[("X-Custom-Header", "One"), ("x-lower", "two")],
+        b"",
+    )
+    .await;
+    let event = reply.json();
+    assert_eq!(event["headers"]["X-Custom-Header"], "One", "{event}");
+    assert_eq!(event["headers"]["x-lower"], "two");
+    assert_eq!(event["headers"]["User-Agent"], "curl/8.5.0");
+    assert_eq!(
+        event["multiValueHeaders"]["X-Custom-Header"],
+        json!(["One"])
+    );
+    assert!(event["headers"].get("x-custom-header").is_none());
+}
+
+#[tokio::test]
+async fn header_quota_answers_414_and_431_in_json() {
+    // API Gateway's quota: 10,240 bytes for the request line and header values together
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html). The status
+    // AWS answers with is not documented: docs/emulator.md says why 414/431.
+    let api = start_default().await;
+    let under = "v".repeat(9_000);
+    let reply = send(
+        "GET",
+        &format!("{}/echo/a/b", api.url),
+        &[("X-Big", &under)],
+        b"",
+    )
+    .await;
+    assert_eq!(reply.status, 200, "under the quota");
+
+    type Case = (String, Vec<(String, String)>, u16, &'static str);
+    let cases: Vec<Case> = vec![
+        (
+            format!("/echo/a/{}", "b".repeat(11_000)),
+            vec![],
+            414,
+            "uri_too_long",
+        ),
+        (
+            "/echo/a/b".into(),
+            vec![("X-Big".into(), "v".repeat(11_000))],
+            431,
+            "headers_too_large",
+        ),
+        // 200 KB: hyper parses it, the quota refuses it.
+        (
+            "/echo/a/b".into(),
+            vec![("X-Big".into(), "v".repeat(200_000))],
+            431,
+            "headers_too_large",
+        ),
+        // Past hyper's own limits (100 fields, a 64 KiB URI): hyper answers, rewritten to JSON.
+        (
+            "/echo/a/b".into(),
+            (0..150).map(|i| (format!("X-H{i}"), "1".into())).collect(),
+            431,
+            "headers_too_large",
+        ),
+        (
+            format!("/echo/a/{}", "b".repeat(70_000)),
+            vec![],
+            414,
+            "uri_too_long",
+        ),
+    ];
+    for (path, headers, status, code) in cases {
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
+        let reply = send("GET", &format!("{}{path}", api.url), &headers, b"").await;
+        assert_eq!(reply.status, status, "{} bytes of path", path.len());
+        assert_eq!(reply.header("content-type"), Some("application/json"));
+        assert_eq!(reply.json()["error"]["code"], code);
+    }
 }

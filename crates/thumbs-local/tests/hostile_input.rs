@@ -1,4 +1,4 @@
-//! Hostile input through the real local stack over HTTP (issue 8): every bad body, id and size
+//! Hostile input through the real local stack over HTTP: every bad body, id and size
 //! gets a clear 4xx JSON error with the contract's status, the server keeps serving, nothing is
 //! half-written (no `originals/` object for a rejected upload) and bombs answer fast without
 //! allocating their claimed pixels.

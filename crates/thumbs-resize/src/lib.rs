@@ -5,6 +5,12 @@
 //! size from ONE decode (thumbs-core), write them, and write `manifest.json` LAST — its presence
 //! is the "ready" marker and what makes duplicate deliveries harmless.
 //!
+//! Deletes stick (`docs/lifecycle.md`): the tombstone `tombstones/{id}` is looked at before
+//! starting, before every write, and once more AFTER the last write (or a failed one). Whenever
+//! it is there, the resize removes everything of the image — what it wrote, what a twin
+//! delivery wrote, and the original — and reports [`Outcome::Deleted`]. A late or duplicate
+//! event for a deleted image therefore only cleans up.
+//!
 //! Error policy (S3 notifications are at-least-once and async invocations are retried twice):
 //! - transient storage faults → `Err`, so Lambda retries the whole event (already finished
 //!   records are skipped by their manifest);
@@ -19,7 +25,7 @@ use thumbs_store::event::{decode_key, is_test_event};
 use thumbs_store::layout::{
     self, Failure, Manifest, ManifestSource, ManifestThumbnail, OriginalKey, ThumbnailKey,
 };
-use thumbs_store::{Store, StoreError};
+use thumbs_store::{Store, StoreError, lifecycle};
 
 /// The only reason the resize returns `Err`: something Lambda should retry.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +49,8 @@ pub enum Outcome {
     Missing(String),
     /// A permanent failure, recorded in `error.json`.
     Failed(ImageId, String),
+    /// The image was deleted (before or while this ran): everything of it was removed.
+    Deleted(ImageId),
 }
 
 #[derive(Debug, Clone)]
@@ -127,22 +135,45 @@ impl Resize {
         let Some(id) = OriginalKey::parse_id(&key) else {
             return Ok(Outcome::Ignored(format!("{key}: not originals/{{id}}")));
         };
+        if lifecycle::is_deleted(&self.store, &id).await? {
+            return self.remove_deleted(&id).await;
+        }
         if self.store.head(&layout::manifest_key(&id)).await?.is_some() {
             return Ok(Outcome::AlreadyDone(id));
         }
+        // Everything from here on writes: whatever happens, look at the tombstone once more
+        // after the last write, and undo it all if the image was deleted meanwhile.
+        // Boxed: the whole read-decode-write future nested in the per-record loop is deep
+        // enough to hit the compiler's query depth limit when laid out inline.
+        let result = Box::pin(self.make(&id, &key)).await;
+        if matches!(result, Ok(Outcome::Missing(_))) {
+            // Nothing written: the original is gone (deleted, or a presigned id never used).
+            return result;
+        }
+        match lifecycle::is_deleted(&self.store, &id).await {
+            Ok(true) => self.remove_deleted(&id).await,
+            Ok(false) => result,
+            // Cannot tell: retry the event (its first step looks at the tombstone again).
+            Err(err) => Err(err),
+        }
+    }
 
+    /// Reads, resizes and writes one image; stops early (with `Outcome::Deleted`, no more
+    /// writes) when the tombstone shows up before a write. The caller re-checks after.
+    async fn make(&self, id: &ImageId, key: &str) -> Result<Outcome, StoreError> {
         // Presigned uploads reach S3 without passing the upload Lambda: apply the limits here.
-        let original = OriginalKey::new(&id);
+        // The cap is the one POST /uploads presigns with, so a presigned upload fits it.
+        let original = OriginalKey::new(id);
         let limit = self.config.limits.max_input_bytes as u64;
         let object = match self.store.get_limited(original.as_str(), limit).await {
             Ok(object) => object,
-            Err(StoreError::NotFound { .. }) => return Ok(Outcome::Missing(key)),
+            Err(StoreError::NotFound { .. }) => return Ok(Outcome::Missing(key.to_owned())),
             Err(StoreError::TooLarge { size, .. }) => {
                 let err = Error::InputTooLarge {
                     bytes: size as usize,
                     limit: limit as usize,
                 };
-                return self.fail(&id, &err).await;
+                return self.fail(id, &err).await;
             }
             Err(err) => return Err(err),
         };
@@ -158,12 +189,15 @@ impl Resize {
         .unwrap_or_else(|join| Err(Error::Encode(format!("thumbnail task failed: {join}"))));
         let thumbnails = match made {
             Ok(thumbnails) => thumbnails,
-            Err(err) => return self.fail(&id, &err).await,
+            Err(err) => return self.fail(id, &err).await,
         };
 
         let mut written = Vec::with_capacity(thumbnails.images.len());
         for thumb in &thumbnails.images {
-            let key = ThumbnailKey::new(&id, thumb.size);
+            if lifecycle::is_deleted(&self.store, id).await? {
+                return Ok(Outcome::Deleted(id.clone()));
+            }
+            let key = ThumbnailKey::new(id, thumb.size);
             self.store
                 .put(key.as_str(), thumb.jpeg.clone(), "image/jpeg")
                 .await?;
@@ -183,11 +217,24 @@ impl Resize {
             },
             thumbnails: written,
         };
+        if lifecycle::is_deleted(&self.store, id).await? {
+            return Ok(Outcome::Deleted(id.clone()));
+        }
         // Last: only now is the image "ready".
         self.store
-            .put_json(&layout::manifest_key(&id), &manifest)
+            .put_json(&layout::manifest_key(id), &manifest)
             .await?;
-        Ok(Outcome::Ready(id))
+        Ok(Outcome::Ready(id.clone()))
+    }
+
+    /// The image is deleted: remove whatever of it is left (original, thumbnails, manifest,
+    /// error record). The tombstone stays.
+    async fn remove_deleted(&self, id: &ImageId) -> Result<Outcome, StoreError> {
+        let removed = lifecycle::remove_content(&self.store, id).await?;
+        if removed > 0 {
+            tracing::info!(%id, objects = removed, "image deleted while processing: removed what was left");
+        }
+        Ok(Outcome::Deleted(id.clone()))
     }
 
     /// Records a permanent failure in `error.json` (what `GET /images/{id}` reports).
@@ -198,6 +245,9 @@ impl Resize {
             code: api.code.to_owned(),
             reason: err.to_string(),
         };
+        if lifecycle::is_deleted(&self.store, id).await? {
+            return Ok(Outcome::Deleted(id.clone()));
+        }
         self.store
             .put_json(&layout::error_key(id), &failure)
             .await?;

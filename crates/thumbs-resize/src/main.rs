@@ -1,5 +1,8 @@
 //! The resize Lambda: tracing, configuration and the S3 client set up once, then the runtime.
 //! The event arrives as JSON because `s3:TestEvent` is not an `S3Event`.
+// The runtime's future around the resize (S3 reads, paginated listing, writes) is deeper than
+// the compiler's default query depth allows.
+#![recursion_limit = "256"]
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use thumbs_resize::Resize;

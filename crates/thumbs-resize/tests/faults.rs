@@ -1,4 +1,4 @@
-//! thumbs-resize under storage faults and S3's delivery semantics (DESIGN.md rule 5:
+//! thumbs-resize under storage faults and S3's delivery semantics (docs/architecture.md, rule 5:
 //! at-least-once, unordered, duplicated events), against the embedded S3 server behind a
 //! loopback proxy that fails chosen requests — the real aws-sdk-s3 client, no mock.
 

@@ -2,10 +2,17 @@
 //!
 //! - `GET|HEAD /images/{id}/{size}.jpg` — the thumbnail as `Body::Binary` (lambda_http answers
 //!   with `isBase64Encoded: true`, which API Gateway turns back into bytes when the request's
-//!   Accept matches binaryMediaTypes — DESIGN.md rule 2), strong ETag, immutable caching,
+//!   Accept matches binaryMediaTypes — docs/architecture.md, rule 2), strong ETag, immutable caching,
 //!   `If-None-Match` → 304. When the original exists but the thumbnail does not yet, that one
 //!   size is rendered on demand and written, so an `<img>` placed right after upload never breaks.
 //! - `GET /images/{id}` — JSON status: processing | ready | failed (with reason), sizes present.
+//!   `processing` is bounded: an original older than [`Serve::with_processing_timeout`] with no
+//!   manifest and no error record is reported `failed` with code `stalled` (its resize used up
+//!   its attempts; the event waits in the failure queue for a redrive, which can still make it
+//!   `ready`).
+//! - A deleted image (its tombstone `tombstones/{id}` exists) is 404 `deleted` on every route,
+//!   whatever is still in the bucket, and the on-demand render never leaves a thumbnail of it
+//!   behind (`docs/lifecycle.md`).
 //! - `GET /` — the upload page (`assets/index.html`, compiled in).
 //!
 //! [`Serve`] holds no image logic (thumbs-core renders) and no S3 logic (thumbs-store).
@@ -16,7 +23,7 @@ use thumbs_core::config::{Config, ThumbnailSize};
 use thumbs_core::error::{ApiError, Error};
 use thumbs_core::id::ImageId;
 use thumbs_store::layout::{self, Failure, Manifest, OriginalKey, ThumbnailKey};
-use thumbs_store::{Store, StoreError};
+use thumbs_store::{Store, StoreError, lifecycle};
 
 use thumbs_http::{error_response, json_response, public_base, thumbnail_urls};
 
@@ -25,15 +32,51 @@ pub const INDEX_HTML: &str = include_str!("../assets/index.html");
 /// Thumbnails never change for an id (content-addressed or random, never reused).
 pub const CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 
+/// Variable with the bound on `processing`, in seconds.
+pub const PROCESSING_TIMEOUT_ENV: &str = "PROCESSING_TIMEOUT_SECONDS";
+/// The default bound: every attempt Lambda makes at the S3 event has ended by then. The resize's
+/// 30 s timeout × 3 attempts (the first and `MaximumRetryAttempts: 2`), plus Lambda's waits of
+/// about 1 and 2 minutes before the retries
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html>), plus
+/// 30 s of margin: 300 s.
+pub const DEFAULT_PROCESSING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 #[derive(Debug, Clone)]
 pub struct Serve {
     config: Config,
     store: Store,
+    processing_timeout: std::time::Duration,
 }
 
 impl Serve {
     pub fn new(config: Config, store: Store) -> Serve {
-        Serve { config, store }
+        Serve {
+            config,
+            store,
+            processing_timeout: DEFAULT_PROCESSING_TIMEOUT,
+        }
+    }
+
+    /// How long an original may stay without manifest or error record before its status says
+    /// `failed` / `stalled` instead of `processing`.
+    pub fn with_processing_timeout(mut self, timeout: std::time::Duration) -> Serve {
+        self.processing_timeout = timeout;
+        self
+    }
+
+    /// [`PROCESSING_TIMEOUT_ENV`] from `lookup` (whole seconds, at least 1), else the default.
+    pub fn processing_timeout_from(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<std::time::Duration, String> {
+        match lookup(PROCESSING_TIMEOUT_ENV) {
+            None => Ok(DEFAULT_PROCESSING_TIMEOUT),
+            Some(value) => match value.trim().parse::<u64>() {
+                Ok(secs) if secs >= 1 => Ok(std::time::Duration::from_secs(secs)),
+                _ => Err(format!(
+                    "invalid {PROCESSING_TIMEOUT_ENV}={value:?}: expected whole seconds, at least 1"
+                )),
+            },
+        }
     }
 
     /// Routes one API Gateway request; every outcome is a response.
@@ -46,21 +89,20 @@ impl Serve {
             .collect();
         let head = req.method() == Method::HEAD;
         if req.method() != Method::GET && !head {
-            return error_response(&ApiError::new(
+            let mut response = error_response(&ApiError::new(
                 405,
                 "method_not_allowed",
                 format!("{} is not allowed here", req.method()),
             ));
+            thumbs_http::cors::apply(self.config.cors_allow_origin.as_deref(), &mut response);
+            return response;
         }
         // Prefer API Gateway's pathParameters (resource /images/{id}/{file}); fall back to the
         // path for proxy resources and in-process requests.
         let params = req.path_parameters();
         let result = match segments.as_slice() {
-            [] => Ok(page(head)),
-            ["images", id] => {
-                self.status(&req, params.first("id").unwrap_or(id), head)
-                    .await
-            }
+            [] => Ok(page()),
+            ["images", id] => self.status(&req, params.first("id").unwrap_or(id)).await,
             ["images", id, file] => {
                 let id = params.first("id").unwrap_or(id);
                 let file = match params.first("size") {
@@ -75,7 +117,12 @@ impl Serve {
                 format!("no route for {path}"),
             )),
         };
-        result.unwrap_or_else(|err| error_response(&err))
+        let mut response = result.unwrap_or_else(|err| error_response(&err));
+        if head {
+            head_only(&mut response);
+        }
+        thumbs_http::cors::apply(self.config.cors_allow_origin.as_deref(), &mut response);
+        response
     }
 
     /// `GET /images/{id}/{size}.jpg`.
@@ -93,18 +140,22 @@ impl Serve {
             .map_err(|err| ApiError::from(&err))?;
         let key = ThumbnailKey::new(&id, size);
 
+        // The tombstone decides, whatever the read finds: a thumbnail may still exist for a
+        // moment after a DELETE (a writer that has not yet undone its write), and a request
+        // sent after the DELETE's 204 sees the tombstone. Both requests go out together so
+        // the look costs no latency.
+        let deleted = lifecycle::is_deleted(&self.store, &id);
         if head {
-            if let Some(meta) = self
-                .store
-                .head(key.as_str())
-                .await
-                .map_err(|e| store_error(&e))?
-            {
+            let (meta, deleted) = tokio::join!(self.store.head(key.as_str()), deleted);
+            if let Some(meta) = meta.map_err(|e| store_error(&e))? {
+                refuse_if(&id, deleted)?;
                 return Ok(image_response(headers, meta.etag, meta.size, None));
             }
         } else {
-            match self.store.get(key.as_str()).await {
+            let (object, deleted) = tokio::join!(self.store.get(key.as_str()), deleted);
+            match object {
                 Ok(object) => {
+                    refuse_if(&id, deleted)?;
                     let etag = object.meta.etag.clone();
                     return Ok(image_response(
                         headers,
@@ -118,18 +169,36 @@ impl Serve {
             }
         }
 
-        let (jpeg, etag) = self.render_on_demand(&id, size).await?;
+        let (jpeg, etag) = self
+            .render_on_demand(&id, size)
+            .await
+            .map_err(unprocessable_original)?;
         let len = jpeg.len() as u64;
         Ok(image_response(headers, etag, len, (!head).then_some(jpeg)))
     }
 
+    /// 404 `deleted` if the image's tombstone exists.
+    async fn refuse_deleted(&self, id: &ImageId) -> Result<(), ApiError> {
+        if lifecycle::is_deleted(&self.store, id)
+            .await
+            .map_err(|e| store_error(&e))?
+        {
+            return Err(deleted_error(id));
+        }
+        Ok(())
+    }
+
     /// The original exists but this thumbnail does not (yet): render just this size, write it
     /// (the resize will write the same bytes — the pipeline is deterministic), and serve it.
+    /// A writer like the resize, with the same rule: the tombstone is checked before the
+    /// write and again after it, and if the image was deleted meanwhile the thumbnail just
+    /// written is removed and the answer is 404.
     async fn render_on_demand(
         &self,
         id: &ImageId,
         size: ThumbnailSize,
     ) -> Result<(Vec<u8>, Option<String>), ApiError> {
+        self.refuse_deleted(id).await?;
         let limit = self.config.limits.max_input_bytes as u64;
         let original = match self
             .store
@@ -164,27 +233,44 @@ impl Serve {
             .map(|t| t.jpeg)
             .ok_or_else(|| ApiError::new(500, "internal", "no thumbnail was produced"))?;
         let key = ThumbnailKey::new(id, size);
-        let etag = self
+        self.refuse_deleted(id).await?;
+        let written = self
             .store
             .put(key.as_str(), jpeg.clone(), "image/jpeg")
             .await
-            .map_err(|e| store_error(&e))?;
+            .map_err(|e| store_error(&e));
+        // After the write (or its failure: it may have landed anyway), once more.
+        match lifecycle::is_deleted(&self.store, id).await {
+            Ok(false) => {}
+            Ok(true) => {
+                self.store
+                    .delete(key.as_str())
+                    .await
+                    .map_err(|e| store_error(&e))?;
+                tracing::info!(%id, %size, "deleted while rendering: thumbnail removed");
+                return Err(deleted_error(id));
+            }
+            Err(err) => {
+                // Cannot tell whether the image was deleted: do not serve, and do not leave
+                // what may be a deleted image's thumbnail behind.
+                let _ = self.store.delete(key.as_str()).await;
+                return Err(store_error(&err));
+            }
+        }
+        let etag = written?;
         tracing::info!(%id, %size, bytes = jpeg.len(), "rendered on demand");
         Ok((jpeg, etag))
     }
 
-    /// `GET /images/{id}`: ready (manifest) > failed (error.json) > processing (original) > 404.
+    /// `GET /images/{id}`: deleted (tombstone, 404) > ready (manifest) > failed (error.json) >
+    /// processing (original) > 404.
     ///
     /// Same shape as the upload reply: `thumbnails` maps each configured size to its URL (all of
     /// them work while processing, since missing ones are rendered on demand) and `sizes` lists
     /// the thumbnails already stored.
-    async fn status(
-        &self,
-        req: &Request,
-        id: &str,
-        head: bool,
-    ) -> Result<Response<Body>, ApiError> {
+    async fn status(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
         let id = ImageId::parse(id).map_err(|err| ApiError::from(&err))?;
+        self.refuse_deleted(&id).await?;
         let base = public_base(req);
         let urls = thumbnail_urls(&base, &id, &self.config.sizes);
         let manifest: Option<Manifest> = self
@@ -204,12 +290,11 @@ impl Serve {
         {
             serde_json::json!({ "id": id, "status": "failed", "reason": failure.reason, "code": failure.code,
                                 "sizes": [], "thumbnails": {} })
-        } else if self
+        } else if let Some(original) = self
             .store
             .head(OriginalKey::new(&id).as_str())
             .await
             .map_err(|e| store_error(&e))?
-            .is_some()
         {
             let prefix = layout::thumbnails_prefix(&id);
             let mut sizes: Vec<u32> = self
@@ -226,7 +311,22 @@ impl Serve {
                 })
                 .collect();
             sizes.sort_unstable();
-            serde_json::json!({ "id": id, "status": "processing", "sizes": sizes, "thumbnails": urls })
+            let age = original
+                .last_modified
+                .and_then(|at| std::time::SystemTime::now().duration_since(at).ok());
+            match age {
+                Some(age) if age > self.processing_timeout => {
+                    // Every attempt at the resize has ended without a result: say so rather
+                    // than `processing` for ever. The thumbnail URLs still work (on demand).
+                    tracing::warn!(%id, age_s = age.as_secs(), "original without manifest or error record past the processing bound");
+                    serde_json::json!({ "id": id, "status": "failed", "code": "stalled",
+                        "reason": format!("no thumbnails {} s after the upload: the background resize did not finish; its event waits for a redrive, after which this can still become ready", age.as_secs()),
+                        "sizes": sizes, "thumbnails": urls })
+                }
+                _ => {
+                    serde_json::json!({ "id": id, "status": "processing", "sizes": sizes, "thumbnails": urls })
+                }
+            }
         } else {
             return Err(ApiError::new(404, "not_found", format!("no image {id}")));
         };
@@ -234,9 +334,6 @@ impl Serve {
         // Status changes: never cache it.
         resp.headers_mut()
             .insert(header::CACHE_CONTROL, "no-store".parse().expect("static"));
-        if head {
-            *resp.body_mut() = Body::Empty;
-        }
         Ok(resp)
     }
 }
@@ -253,8 +350,11 @@ fn image_response(
         .header(header::ETAG, &etag)
         .header(header::CACHE_CONTROL, CACHE_CONTROL);
     if if_none_match(req_headers, &etag) {
+        // The type of the representation the client holds: without it API Gateway would label
+        // the empty 304 `application/json`, its default for a proxy response with no type.
         return builder
             .status(StatusCode::NOT_MODIFIED)
+            .header(header::CONTENT_TYPE, "image/jpeg")
             .body(Body::Empty)
             .expect("valid response");
     }
@@ -284,17 +384,31 @@ fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
         })
 }
 
-fn page(head: bool) -> Response<Body> {
+fn page() -> Response<Body> {
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
         .header(header::CACHE_CONTROL, "no-cache")
-        .body(if head {
-            Body::Empty
-        } else {
-            Body::Text(INDEX_HTML.to_owned())
-        })
+        .body(Body::Text(INDEX_HTML.to_owned()))
         .expect("valid response")
+}
+
+/// The answer to a HEAD: the GET's status and headers, `Content-Length` the GET body's length,
+/// no body (RFC 9110 9.3.2). API Gateway passes a HEAD to the function as a HEAD and sends no
+/// body either way.
+fn head_only(response: &mut Response<Body>) {
+    let len = match response.body() {
+        Body::Empty => None,
+        Body::Text(text) => Some(text.len()),
+        Body::Binary(bytes) => Some(bytes.len()),
+        _ => None,
+    };
+    if let Some(len) = len {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, len.into());
+    }
+    *response.body_mut() = Body::Empty;
 }
 
 fn request_path(req: &Request) -> String {
@@ -304,6 +418,35 @@ fn request_path(req: &Request) -> String {
     } else {
         raw.to_owned()
     }
+}
+
+/// A GET sends no image, so "too large" (413) and "unsupported type" (415) describe the stored
+/// original, not the request: the thumbnail route answers them as 422, the status its contract
+/// (infra/openapi.yaml) gives an original that cannot be thumbnailed.
+fn unprocessable_original(err: ApiError) -> ApiError {
+    if matches!(err.status, 413 | 415) {
+        ApiError::new(
+            422,
+            err.code,
+            format!("the original cannot be thumbnailed: {}", err.message),
+        )
+    } else {
+        err
+    }
+}
+
+/// The answer for a tombstone look made alongside a read.
+fn refuse_if(id: &ImageId, deleted: Result<bool, StoreError>) -> Result<(), ApiError> {
+    match deleted {
+        Ok(false) => Ok(()),
+        Ok(true) => Err(deleted_error(id)),
+        Err(err) => Err(store_error(&err)),
+    }
+}
+
+/// 404 for an image that was deleted (its tombstone exists).
+fn deleted_error(id: &ImageId) -> ApiError {
+    ApiError::new(404, "deleted", format!("image {id} was deleted"))
 }
 
 fn store_error(err: &StoreError) -> ApiError {

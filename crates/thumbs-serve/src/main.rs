@@ -12,7 +12,8 @@ async fn main() -> Result<(), Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = thumbs_core::config::Config::from_env()?;
     let store = Store::connect(&StoreConfig::from_env()?).await;
-    let serve = Serve::new(config, store);
+    let timeout = Serve::processing_timeout_from(|name| std::env::var(name).ok())?;
+    let serve = Serve::new(config, store).with_processing_timeout(timeout);
     let serve = &serve;
     lambda_http::run(service_fn(move |req| async move {
         Ok::<_, Infallible>(serve.handle(req).await)

@@ -248,6 +248,56 @@ async fn status_goes_processing_then_ready_or_failed() {
     );
 }
 
+/// `processing` is bounded: past the bound an original without manifest or error record says
+/// `failed`/`stalled`; a late resize (a redrive) still makes it `ready`.
+#[tokio::test]
+async fn status_processing_is_bounded_then_says_stalled() {
+    let mut s = stack().await;
+    let serve = s
+        .serve
+        .clone()
+        .with_processing_timeout(std::time::Duration::from_secs(1));
+    let id = original(&mut s, JPEG).await;
+    let resp = serve.handle(get(&format!("/images/{id}"))).await;
+    assert_eq!(json(&resp)["status"], "processing", "{}", json(&resp));
+
+    // Last-Modified has whole seconds: 2.2 s is past a 1 s bound whatever the rounding.
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    let resp = serve.handle(get(&format!("/images/{id}"))).await;
+    assert_eq!(resp.status(), 200);
+    let body = json(&resp);
+    assert_eq!(body["status"], "failed", "{body}");
+    assert_eq!(body["code"], "stalled");
+    assert!(body["reason"].as_str().unwrap().contains("redrive"));
+    assert_eq!(body["thumbnails"].as_object().map(|t| t.len()), Some(3));
+    // The default bound (300 s) still says processing for the same object.
+    let resp = s.serve.handle(get(&format!("/images/{id}"))).await;
+    assert_eq!(json(&resp)["status"], "processing");
+
+    // The redriven resize finishes: ready.
+    let id = resized(&mut s, JPEG).await;
+    let resp = serve.handle(get(&format!("/images/{id}"))).await;
+    assert_eq!(json(&resp)["status"], "ready", "{}", json(&resp));
+}
+
+#[test]
+fn processing_timeout_comes_from_the_environment() {
+    use std::time::Duration;
+    let env = |value: &'static str| move |_: &str| Some(value.to_owned());
+    assert_eq!(
+        Serve::processing_timeout_from(|_| None),
+        Ok(thumbs_serve::DEFAULT_PROCESSING_TIMEOUT)
+    );
+    assert_eq!(
+        Serve::processing_timeout_from(env(" 90 ")),
+        Ok(Duration::from_secs(90))
+    );
+    for bad in ["0", "-5", "soon", ""] {
+        let err = Serve::processing_timeout_from(env(bad)).unwrap_err();
+        assert!(err.contains("PROCESSING_TIMEOUT_SECONDS"), "{err}");
+    }
+}
+
 #[tokio::test]
 async fn root_serves_the_upload_page() {
     let s = stack().await;

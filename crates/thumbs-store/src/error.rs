@@ -26,6 +26,10 @@ pub enum StoreError {
         key: String,
         message: String,
     },
+    /// A conditional write found its condition false (412: `If-None-Match: *` and the object
+    /// exists). Callers that write create-only turn this into "already there".
+    #[error("{op} {key}: precondition failed (the object already exists)")]
+    PreconditionFailed { op: &'static str, key: String },
     /// An object is larger than the caller allowed to read.
     #[error("{key}: {size} bytes is over the {limit}-byte limit")]
     TooLarge { key: String, size: u64, limit: u64 },
@@ -60,8 +64,13 @@ impl StoreError {
                 };
                 if status == 404 || matches!(code, "NoSuchKey" | "NotFound" | "NoSuchBucket") {
                     StoreError::NotFound { key }
+                } else if status == 412 || code == "PreconditionFailed" {
+                    StoreError::PreconditionFailed { op, key }
                 } else if status >= 500
                     || status == 429
+                    // 409 on a conditional write: another one on the same key is in progress;
+                    // S3 says to retry it.
+                    || code == "ConditionalRequestConflict"
                     || matches!(
                         code,
                         "SlowDown"
@@ -132,6 +141,9 @@ impl From<&StoreError> for ApiError {
                 "too_large",
                 format!("object is {size} bytes, over the {limit}-byte limit"),
             ),
+            StoreError::PreconditionFailed { .. } => {
+                ApiError::new(409, "conflict", "the object already exists")
+            }
             StoreError::Permanent { .. } => {
                 ApiError::new(500, "storage_error", "storage request failed")
             }

@@ -1,12 +1,15 @@
-//! The object layout of the one private bucket (DESIGN.md, "Storage layout").
+//! The object layout of the one private bucket (docs/architecture.md, "Storage layout").
 //!
 //! ```text
 //! originals/{id}                   the uploaded bytes, Content-Type from sniffing
 //! thumbnails/{id}/{size}.jpg       one per configured size
 //! thumbnails/{id}/manifest.json    written LAST: the "ready" marker (Manifest)
 //! thumbnails/{id}/error.json       written on a permanent failure (Failure)
+//! tombstones/{id}                  written FIRST by DELETE: the image is gone for good (Tombstone)
 //! ```
-//! The resize trigger filters on `originals/` only, so writing thumbnails never re-triggers it.
+//! The resize trigger filters on `originals/` only, so writing thumbnails or tombstones never
+//! re-triggers it. Who writes what, in which order, and why every race ends right:
+//! `docs/lifecycle.md`.
 
 use serde::{Deserialize, Serialize};
 use thumbs_core::config::ThumbnailSize;
@@ -16,6 +19,8 @@ use thumbs_core::id::ImageId;
 pub const ORIGINALS_PREFIX: &str = "originals/";
 /// Prefix of everything derived from an original.
 pub const THUMBNAILS_PREFIX: &str = "thumbnails/";
+/// Prefix of deletion markers: outside `originals/`, so writing one never starts a resize.
+pub const TOMBSTONES_PREFIX: &str = "tombstones/";
 
 /// `originals/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,6 +72,11 @@ pub fn error_key(id: &ImageId) -> String {
     format!("{THUMBNAILS_PREFIX}{id}/error.json")
 }
 
+/// `tombstones/{id}`: present once a DELETE has begun; never removed, so an id is never reused.
+pub fn tombstone_key(id: &ImageId) -> String {
+    format!("{TOMBSTONES_PREFIX}{id}")
+}
+
 macro_rules! impl_display {
     ($($t:ty),*) => {$(
         impl std::fmt::Display for $t {
@@ -116,4 +126,12 @@ pub struct Failure {
     pub code: String,
     /// Human-readable reason, shown as `GET /images/{id}` → `failed` reason.
     pub reason: String,
+}
+
+/// `tombstones/{id}`: when the image was deleted. Its presence is what counts; the body is for
+/// people reading the bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    /// RFC 3339 time of the DELETE.
+    pub deleted_at: String,
 }

@@ -2,8 +2,10 @@
 //!
 //! - [`Store`] (`store.rs`): get / put / head / delete / list / presign over ONE
 //!   `aws_sdk_s3::Client`, built once at start-up from a [`StoreConfig`] (`config.rs`).
-//! - [`layout`]: where things live in the bucket (`originals/{id}`, `thumbnails/{id}/...`) and
-//!   the `manifest.json` / `error.json` documents.
+//! - [`layout`]: where things live in the bucket (`originals/{id}`, `thumbnails/{id}/...`,
+//!   `tombstones/{id}`) and the `manifest.json` / `error.json` / tombstone documents.
+//! - [`lifecycle`]: the tombstone checks and the content removal every function shares
+//!   (`docs/lifecycle.md`).
 //! - [`StoreError`] (`error.rs`): every S3 failure classified once as transient (Lambda retries,
 //!   HTTP 503 + Retry-After) or permanent, and its one mapping to an HTTP [`ApiError`].
 //! - [`event`]: S3 event notifications — URL-encoded keys (`+` is a space), `s3:TestEvent`.
@@ -19,11 +21,12 @@ pub mod config;
 pub mod error;
 pub mod event;
 pub mod layout;
+pub mod lifecycle;
 #[cfg(feature = "local-server")]
 pub mod local_server;
 mod store;
 
 pub use config::StoreConfig;
 pub use error::StoreError;
-pub use layout::{Failure, Manifest, OriginalKey, ThumbnailKey};
+pub use layout::{Failure, Manifest, OriginalKey, ThumbnailKey, Tombstone};
 pub use store::{Object, ObjectMeta, PresignedPut, Store};

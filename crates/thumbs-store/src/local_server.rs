@@ -4,16 +4,28 @@
 //! - Objects live as files under a root folder; each bucket is a sub-folder.
 //! - SigV4 is verified (s3s `SimpleAuth`) with the static [`LOCAL_ACCESS_KEY`] /
 //!   [`LOCAL_SECRET_KEY`], headers and presigned query strings alike, so a presigned URL
-//!   signed with a Content-Type fails with any other type, as on AWS (DESIGN.md rule 7).
-//! - CORS: behaves like a bucket with one rule allowing any origin to GET/PUT/POST/HEAD/DELETE
-//!   with any header and exposing ETag: preflight `OPTIONS` is answered here, and every response
-//!   carries `Access-Control-Allow-Origin`.
+//!   signed with a Content-Type fails with any other type, as on AWS (docs/architecture.md, rule 7).
+//! - CORS: the bucket's CORS rule from `template.yaml` (PUT from any origin, `ETag` exposed):
+//!   preflight `OPTIONS` is answered here, and a PUT with an `Origin` gets the CORS headers.
+//! - `TCP_NODELAY` on every accepted socket.
 //! - Created objects (PutObject, CompleteMultipartUpload, CopyObject) are reported on a channel
 //!   ([`LocalS3::start_with_hook`]) so the owner can deliver S3 event notifications.
+//! - Conditional PUTs are atomic, as on S3: s3s-fs checks `If-None-Match: *` / `If-Match` when
+//!   the request arrives and renames the finished file into place later, so two PUTs of one key
+//!   could both pass the check. Here every PutObject of a key runs under that key's lock, so the
+//!   check and the rename are one step: of concurrent create-only PUTs exactly one succeeds and
+//!   the others get 412 PreconditionFailed (header-signed and presigned requests alike).
+//! - Fault injection for tests: [`hold`] parks the next request of one operation on one key
+//!   inside the server until the test lets it go, to place a DELETE at an exact point of a
+//!   running resize without touching the code under test.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -91,20 +103,21 @@ impl LocalS3 {
         })?;
         let fs = s3s_fs::FileSystem::new(&root)
             .map_err(|err| LocalS3Error::FileSystem(format!("{err:?}")))?;
-        let mut builder = S3ServiceBuilder::new(Observed {
-            inner: fs,
-            root: root.clone(),
-            hook,
-        });
-        builder.set_auth(SimpleAuth::from_single(LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY));
-        let service = builder.build();
-
         let listener = TcpListener::bind(("127.0.0.1", port))
             .await
             .map_err(|source| LocalS3Error::Bind { port, source })?;
         let addr = listener
             .local_addr()
             .map_err(|source| LocalS3Error::Bind { port, source })?;
+        let mut builder = S3ServiceBuilder::new(Observed {
+            inner: fs,
+            root: root.clone(),
+            hook,
+            addr,
+            key_locks: Mutex::default(),
+        });
+        builder.set_auth(SimpleAuth::from_single(LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY));
+        let service = builder.build();
         let accept_loop = tokio::spawn(accept_loop(listener, service));
         tracing::info!(%addr, root = %root.display(), "embedded S3 server listening");
         Ok(LocalS3 {
@@ -186,6 +199,11 @@ async fn accept_loop(listener: TcpListener, service: S3Service) {
                 continue;
             }
         };
+        // Nagle's algorithm against the client's delayed ACK stalls every keep-alive response
+        // written in more than one segment by ~40 ms.
+        if let Err(err) = socket.set_nodelay(true) {
+            tracing::warn!("embedded S3: TCP_NODELAY: {err}");
+        }
         let service = service.clone();
         let http = http.clone();
         connections.spawn(async move {
@@ -197,45 +215,67 @@ async fn accept_loop(listener: TcpListener, service: S3Service) {
     }
 }
 
-/// Emulates a bucket CORS rule `AllowedOrigins: ["*"]`, `AllowedMethods: [GET, PUT, POST, HEAD,
-/// DELETE]`, `AllowedHeaders: ["*"]`, `ExposeHeaders: [ETag]` — what the upload page needs to
-/// PUT to a presigned URL from the browser (DESIGN.md rule 7).
+/// The bucket CORS rule the embedded server applies: `template.yaml`'s `ImagesBucket`
+/// `CorsConfiguration` with its default `CorsAllowOrigin` ("*"): PUT from any origin with any
+/// header, `ETag` exposed, preflight cached 3000 s — what a page needs to PUT to a presigned URL
+/// (docs/architecture.md, rule 7). thumbs-local's tests check the template still says the same.
+pub const BUCKET_CORS_ALLOWED_METHODS: &[&str] = &["PUT"];
+/// `ExposedHeaders` of the rule.
+pub const BUCKET_CORS_EXPOSED_HEADERS: &[&str] = &["ETag"];
+/// `MaxAge` of the rule, seconds.
+pub const BUCKET_CORS_MAX_AGE: u32 = 3000;
+
+/// S3's CORS evaluation for the one rule above
+/// (https://docs.aws.amazon.com/AmazonS3/latest/userguide/cors.html): a preflight whose
+/// `Access-Control-Request-Method` the rule allows gets the CORS headers, any other preflight a
+/// 403; an actual request with an `Origin` and an allowed method gets `Access-Control-Allow-Origin`
+/// and `Access-Control-Expose-Headers`, others none.
 async fn with_cors(
     service: S3Service,
     req: http::Request<hyper::body::Incoming>,
 ) -> Result<http::Response<s3s::Body>, Infallible> {
     use http::header::{self, HeaderValue};
 
+    let allowed = |method: &str| BUCKET_CORS_ALLOWED_METHODS.contains(&method);
     let origin = req.headers().get(header::ORIGIN).cloned();
     if req.method() == http::Method::OPTIONS {
+        let requested = req
+            .headers()
+            .get(header::ACCESS_CONTROL_REQUEST_METHOD)
+            .and_then(|m| m.to_str().ok())
+            .unwrap_or("");
         let mut resp = http::Response::new(s3s::Body::empty());
+        if origin.is_none() || !allowed(requested) {
+            *resp.status_mut() = http::StatusCode::FORBIDDEN;
+            return Ok(resp);
+        }
         let h = resp.headers_mut();
         h.insert(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            origin.unwrap_or(HeaderValue::from_static("*")),
+            HeaderValue::from_static("*"),
         );
         h.insert(
             header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, PUT, POST, HEAD, DELETE"),
+            HeaderValue::from_str(&BUCKET_CORS_ALLOWED_METHODS.join(", ")).expect("static"),
         );
-        let requested = req
+        if let Some(headers) = req
             .headers()
             .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
-            .cloned();
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            requested.unwrap_or(HeaderValue::from_static("*")),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static("3000"),
-        );
+            .cloned()
+        {
+            // AllowedHeaders "*": every requested header is allowed.
+            h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, headers);
+        }
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, BUCKET_CORS_MAX_AGE.into());
         h.insert(
             header::VARY,
-            HeaderValue::from_static("Origin, Access-Control-Request-Headers"),
+            HeaderValue::from_static(
+                "Origin, Access-Control-Request-Headers, Access-Control-Request-Method",
+            ),
         );
         return Ok(resp);
     }
+    let cors = origin.is_some() && allowed(req.method().as_str());
     let mut resp = match hyper::service::Service::call(&service, req).await {
         Ok(resp) => resp,
         Err(err) => {
@@ -245,26 +285,145 @@ async fn with_cors(
             resp
         }
     };
-    if let Some(origin) = origin {
+    if cors {
         let h = resp.headers_mut();
-        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
         h.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("ETag"),
+            HeaderValue::from_str(&BUCKET_CORS_EXPOSED_HEADERS.join(", ")).expect("static"),
         );
-        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+        h.insert(
+            header::VARY,
+            HeaderValue::from_static(
+                "Origin, Access-Control-Request-Headers, Access-Control-Request-Method",
+            ),
+        );
     }
     Ok(resp)
 }
 
-/// s3s-fs with a tap on object creation. Forwards the operations s3s-fs implements.
+/// Longest a [`hold`] keeps a request parked, so a test that forgets to release cannot wedge
+/// the server.
+pub const MAX_HOLD: Duration = Duration::from_secs(20);
+
+/// A request parked by [`hold`]: released when this is dropped (or after [`MAX_HOLD`]).
+#[derive(Debug)]
+pub struct Hold {
+    rule: Arc<HoldRule>,
+}
+
+#[derive(Debug)]
+struct HoldRule {
+    server: SocketAddr,
+    operation: &'static str,
+    key_contains: String,
+    taken: AtomicBool,
+    reached: tokio::sync::watch::Sender<bool>,
+    released: tokio::sync::watch::Sender<bool>,
+}
+
+/// Holds registered by tests, for every server in this process (each rule names its server).
+static HOLDS: Mutex<Vec<Arc<HoldRule>>> = Mutex::new(Vec::new());
+
+/// Parks the next `operation` (`"PutObject"`, `"GetObject"`, `"HeadObject"`, `"DeleteObject"`,
+/// `"ListObjectsV2"`) whose key (or list prefix) contains `key_contains`, on the server at
+/// `server`, before it touches the data folder. Only that one request waits; others pass.
+/// For tests: it is how they put a DELETE between two steps of a real resize.
+pub fn hold(server: SocketAddr, operation: &'static str, key_contains: &str) -> Hold {
+    let rule = Arc::new(HoldRule {
+        server,
+        operation,
+        key_contains: key_contains.to_owned(),
+        taken: AtomicBool::new(false),
+        reached: tokio::sync::watch::Sender::new(false),
+        released: tokio::sync::watch::Sender::new(false),
+    });
+    lock(&HOLDS).push(Arc::clone(&rule));
+    Hold { rule }
+}
+
+impl Hold {
+    /// Waits until the matching request is parked; `false` if none came within `within`.
+    pub async fn reached(&self, within: Duration) -> bool {
+        let mut reached = self.rule.reached.subscribe();
+        tokio::time::timeout(within, reached.wait_for(|r| *r))
+            .await
+            .is_ok()
+    }
+
+    /// Lets the parked request (if any) go on; a later match is no longer held.
+    pub fn release(self) {}
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        lock(&HOLDS).retain(|rule| !Arc::ptr_eq(rule, &self.rule));
+        self.rule.released.send_replace(true);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// s3s-fs with a tap on object creation, atomic conditional PUTs and test holds. Forwards the
+/// operations s3s-fs implements.
 struct Observed {
     inner: s3s_fs::FileSystem,
     root: PathBuf,
     hook: Option<UnboundedSender<ObjectCreated>>,
+    addr: SocketAddr,
+    /// One lock per `bucket/key` being written; entries go when their last user does.
+    key_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Observed {
+    /// Parks the request if a [`hold`] on this server matches it.
+    async fn gate(&self, operation: &'static str, key: &str) {
+        let rule = lock(&HOLDS)
+            .iter()
+            .find(|rule| {
+                rule.server == self.addr
+                    && rule.operation == operation
+                    && key.contains(&rule.key_contains)
+                    && !rule.taken.load(Ordering::SeqCst)
+            })
+            .cloned();
+        let Some(rule) = rule else { return };
+        if rule.taken.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let mut released = rule.released.subscribe();
+        rule.reached.send_replace(true);
+        tracing::debug!(operation, key, "embedded S3: request held by a test");
+        let _ = tokio::time::timeout(MAX_HOLD, released.wait_for(|r| *r)).await;
+    }
+
+    /// Runs `write` under the lock of `bucket/key`.
+    async fn serialized<T>(
+        &self,
+        bucket: &str,
+        key: &str,
+        write: impl std::future::Future<Output = T>,
+    ) -> T {
+        let name = format!("{bucket}/{key}");
+        let key_lock = Arc::clone(lock(&self.key_locks).entry(name.clone()).or_default());
+        let guard = Arc::clone(&key_lock).lock_owned().await;
+        let result = write.await;
+        drop(guard);
+        let mut locks = lock(&self.key_locks);
+        // Two references (the map's and ours) means nobody else waits for it.
+        if Arc::strong_count(&key_lock) == 2 {
+            locks.remove(&name);
+        }
+        result
+    }
+
     fn notify(&self, event_name: &'static str, bucket: &str, key: &str, etag: Option<&ETag>) {
         let Some(hook) = &self.hook else { return };
         // The object is on disk by now; its size is the file's.
@@ -304,15 +463,11 @@ impl S3 for Observed {
     forward! {
         create_bucket(CreateBucketInput) -> CreateBucketOutput;
         delete_bucket(DeleteBucketInput) -> DeleteBucketOutput;
-        delete_object(DeleteObjectInput) -> DeleteObjectOutput;
         delete_objects(DeleteObjectsInput) -> DeleteObjectsOutput;
         get_bucket_location(GetBucketLocationInput) -> GetBucketLocationOutput;
-        get_object(GetObjectInput) -> GetObjectOutput;
         head_bucket(HeadBucketInput) -> HeadBucketOutput;
-        head_object(HeadObjectInput) -> HeadObjectOutput;
         list_buckets(ListBucketsInput) -> ListBucketsOutput;
         list_objects(ListObjectsInput) -> ListObjectsOutput;
-        list_objects_v2(ListObjectsV2Input) -> ListObjectsV2Output;
         create_multipart_upload(CreateMultipartUploadInput) -> CreateMultipartUploadOutput;
         upload_part(UploadPartInput) -> UploadPartOutput;
         upload_part_copy(UploadPartCopyInput) -> UploadPartCopyOutput;
@@ -320,12 +475,50 @@ impl S3 for Observed {
         abort_multipart_upload(AbortMultipartUploadInput) -> AbortMultipartUploadOutput;
     }
 
+    async fn get_object(
+        &self,
+        req: S3Request<GetObjectInput>,
+    ) -> S3Result<S3Response<GetObjectOutput>> {
+        self.gate("GetObject", &req.input.key).await;
+        self.inner.get_object(req).await
+    }
+
+    async fn head_object(
+        &self,
+        req: S3Request<HeadObjectInput>,
+    ) -> S3Result<S3Response<HeadObjectOutput>> {
+        self.gate("HeadObject", &req.input.key).await;
+        self.inner.head_object(req).await
+    }
+
+    async fn delete_object(
+        &self,
+        req: S3Request<DeleteObjectInput>,
+    ) -> S3Result<S3Response<DeleteObjectOutput>> {
+        self.gate("DeleteObject", &req.input.key).await;
+        self.inner.delete_object(req).await
+    }
+
+    async fn list_objects_v2(
+        &self,
+        req: S3Request<ListObjectsV2Input>,
+    ) -> S3Result<S3Response<ListObjectsV2Output>> {
+        let prefix = req.input.prefix.clone().unwrap_or_default();
+        self.gate("ListObjectsV2", &prefix).await;
+        self.inner.list_objects_v2(req).await
+    }
+
     async fn put_object(
         &self,
         req: S3Request<PutObjectInput>,
     ) -> S3Result<S3Response<PutObjectOutput>> {
         let (bucket, key) = (req.input.bucket.clone(), req.input.key.clone());
-        let resp = self.inner.put_object(req).await?;
+        self.gate("PutObject", &key).await;
+        // s3s-fs checks If-None-Match / If-Match before streaming the body and renames the file
+        // into place after: only under the key's lock is that check-then-write atomic.
+        let resp = self
+            .serialized(&bucket, &key, self.inner.put_object(req))
+            .await?;
         if !key.ends_with('/') {
             self.notify(
                 "ObjectCreated:Put",

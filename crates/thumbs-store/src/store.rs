@@ -18,7 +18,7 @@ use crate::error::StoreError;
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Bound on one S3 call with the SDK's retries. A handler makes at most two calls before it
 /// answers, so a hung S3 gives the client 503 + Retry-After well inside API Gateway's 29 s
-/// integration timeout (DESIGN.md rule 4) instead of a bare 504.
+/// integration timeout (docs/architecture.md, rule 4) instead of a bare 504.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The bucket, through one S3 client built at start-up. Cheap to clone (the client is an `Arc`).
@@ -35,6 +35,8 @@ pub struct ObjectMeta {
     pub content_type: Option<String>,
     /// Quoted, as S3 sends it (`"9b2c..."`): usable as an HTTP ETag as is.
     pub etag: Option<String>,
+    /// When S3 stored the object (`Last-Modified`), if it said.
+    pub last_modified: Option<SystemTime>,
 }
 
 /// An object read whole.
@@ -121,6 +123,7 @@ impl Store {
                 size: out.content_length().unwrap_or(0).max(0) as u64,
                 content_type: out.content_type().map(str::to_owned),
                 etag: out.e_tag().map(str::to_owned),
+                last_modified: out.last_modified().and_then(system_time),
             })),
             Err(err) => match StoreError::from_sdk("HeadObject", key, err) {
                 StoreError::NotFound { .. } => Ok(None),
@@ -156,6 +159,7 @@ impl Store {
             size,
             content_type: out.content_type().map(str::to_owned),
             etag: out.e_tag().map(str::to_owned),
+            last_modified: out.last_modified().and_then(system_time),
         };
         let bytes = out
             .body
@@ -205,6 +209,36 @@ impl Store {
             .await
             .map_err(|err| StoreError::from_sdk("PutObject", key, err))?;
         Ok(out.e_tag().map(str::to_owned))
+    }
+
+    /// `PutObject` with `If-None-Match: *`: writes only if `key` does not exist yet, atomically
+    /// (S3 conditional writes: <https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html>).
+    /// `Ok(true)` = this call created it; `Ok(false)` = it was already there (412), nothing written.
+    pub async fn put_if_absent(
+        &self,
+        key: &str,
+        bytes: impl Into<Bytes>,
+        content_type: &str,
+    ) -> Result<bool, StoreError> {
+        let bytes: Bytes = bytes.into();
+        let sent = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .if_none_match("*")
+            .content_type(content_type)
+            .content_length(bytes.len() as i64)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(true),
+            Err(err) => match StoreError::from_sdk("PutObject", key, err) {
+                StoreError::PreconditionFailed { .. } => Ok(false),
+                other => Err(other),
+            },
+        }
     }
 
     /// `PutObject` of `value` as `application/json`.
@@ -259,15 +293,20 @@ impl Store {
     /// Deletes every key under `prefix`; returns how many. One `DeleteObject` per key: an image
     /// has a handful of objects, and this needs no `Content-MD5` (which `DeleteObjects` does).
     pub async fn delete_prefix(&self, prefix: &str) -> Result<usize, StoreError> {
-        let keys = self.list(prefix).await?;
+        // Boxed: the paginator's future is deeply nested, and callers that embed this in their
+        // own futures (the resize inside the Lambda runtime) would hit the compiler's query
+        // depth limit.
+        let keys = Box::pin(self.list(prefix)).await?;
         for key in &keys {
             self.delete(key).await?;
         }
         Ok(keys.len())
     }
 
-    /// A presigned `PUT` for exactly `bytes` bytes of `content_type`, valid for `expires`.
-    /// Both headers are signed, so S3 rejects a different type or size.
+    /// A presigned `PUT` for exactly `bytes` bytes of `content_type`, valid for `expires`, that
+    /// can create `key` once. `Content-Type`, `Content-Length` and `If-None-Match: *` are all
+    /// signed: S3 rejects a different type or size (403), a PUT without the condition (403), and
+    /// a second PUT once the object exists (412), so one URL writes at most one object.
     pub async fn presign_put(
         &self,
         key: &str,
@@ -290,6 +329,7 @@ impl Store {
             .key(key)
             .content_type(content_type)
             .content_length(bytes as i64)
+            .if_none_match("*")
             .presigned(presigning)
             .await
             .map_err(|err| StoreError::from_sdk("presign PutObject", key, err))?;
@@ -313,4 +353,9 @@ fn timeouts(attempt: Duration, operation: Duration) -> TimeoutConfig {
         .operation_attempt_timeout(attempt)
         .operation_timeout(operation)
         .build()
+}
+
+/// An SDK timestamp as a `SystemTime` (`None` if it does not fit).
+fn system_time(at: &aws_sdk_s3::primitives::DateTime) -> Option<SystemTime> {
+    SystemTime::try_from(*at).ok()
 }

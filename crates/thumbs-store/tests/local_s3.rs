@@ -170,7 +170,7 @@ async fn presigned_put_needs_the_signed_content_type_and_reports_the_object() {
         "{signed:?}"
     );
 
-    // Another Content-Type than the signed one: rejected, like S3 does (DESIGN.md rule 7).
+    // Another Content-Type than the signed one: rejected, like S3 does (docs/architecture.md, rule 7).
     let wrong = [
         ("Content-Type", "image/jpeg".to_owned()),
         ("Content-Length", body.len().to_string()),
@@ -179,16 +179,31 @@ async fn presigned_put_needs_the_signed_content_type_and_reports_the_object() {
     assert_eq!(status, 403);
     assert!(store.head("originals/my photo").await.unwrap().is_none());
 
+    // The create-only condition is signed too: leaving it out is another signature.
+    let unconditional = [
+        ("Content-Type", "image/png".to_owned()),
+        ("Content-Length", body.len().to_string()),
+    ];
+    let (status, _) = raw_http(
+        s3.addr(),
+        &put_request(&presigned.url, &unconditional, body),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(store.head("originals/my photo").await.unwrap().is_none());
+
     let right = [
         ("Content-Type", "image/png".to_owned()),
         ("Content-Length", body.len().to_string()),
+        ("If-None-Match", "*".to_owned()),
         ("Origin", "http://localhost:3000".to_owned()),
     ];
     let (status, text) = raw_http(s3.addr(), &put_request(&presigned.url, &right, body)).await;
     assert_eq!(status, 200, "{text}");
+    // The bucket rule's AllowedOrigins is "*" (template.yaml's default CorsAllowOrigin).
     assert!(
         text.to_ascii_lowercase()
-            .contains("access-control-allow-origin: http://localhost:3000"),
+            .contains("access-control-allow-origin: *"),
         "{text}"
     );
 
@@ -213,6 +228,116 @@ async fn presigned_put_needs_the_signed_content_type_and_reports_the_object() {
         s3_event.records[0].s3.object.key.as_deref(),
         Some("originals/my+photo")
     );
+
+    // The same URL again, other bytes of the signed length: refused, the object stays.
+    let (status, text) = raw_http(
+        s3.addr(),
+        &put_request(&presigned.url, &right, b"\x89PNG\r\n\x1a\nFAKE"),
+    )
+    .await;
+    assert_eq!(status, 412, "{text}");
+    assert!(text.contains("PreconditionFailed"), "{text}");
+    assert_eq!(
+        &store.get("originals/my photo").await.unwrap().bytes[..],
+        body
+    );
+    assert!(created.try_recv().is_err(), "a refused PUT created nothing");
+}
+
+/// `If-None-Match: *` is atomic in the embedded server: of many concurrent create-only PUTs of
+/// one key exactly one succeeds (s3s-fs alone checks before writing and would let several in).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_create_only_puts_have_one_winner() {
+    let (_dir, _s3, store) = server().await;
+    for round in 0..5 {
+        let key = format!("originals/race-{round}");
+        let puts: Vec<_> = (0..20u8)
+            .map(|n| {
+                let (store, key) = (store.clone(), key.clone());
+                // Bodies big enough that writing them takes a while.
+                let body = vec![n; 256 * 1024];
+                tokio::spawn(async move { store.put_if_absent(&key, body, "image/png").await })
+            })
+            .collect();
+        let mut winners = 0;
+        for put in puts {
+            if put.await.unwrap().unwrap() {
+                winners += 1;
+            }
+        }
+        assert_eq!(winners, 1, "round {round}");
+        let object = store.get(&key).await.unwrap();
+        assert!(object.bytes.iter().all(|b| *b == object.bytes[0]));
+    }
+    // After a delete the key can be created again (a presigned URL is not a tombstone).
+    store.delete("originals/race-0").await.unwrap();
+    assert!(
+        store
+            .put_if_absent("originals/race-0", b"x".to_vec(), "image/png")
+            .await
+            .unwrap()
+    );
+}
+
+/// `hold` parks exactly the request it names, until released.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_parks_one_request_until_released() {
+    let (_dir, s3, store) = server().await;
+    let hold = thumbs_store::local_server::hold(s3.addr(), "PutObject", "thumbnails/a/");
+    let parked = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .put("thumbnails/a/1.jpg", b"1".to_vec(), "image/jpeg")
+                .await
+        }
+    });
+    assert!(hold.reached(Duration::from_secs(5)).await);
+    // Other requests pass, and the parked one has not written yet.
+    store
+        .put("thumbnails/b/1.jpg", b"2".to_vec(), "image/jpeg")
+        .await
+        .unwrap();
+    assert!(store.head("thumbnails/a/1.jpg").await.unwrap().is_none());
+    assert!(!parked.is_finished());
+    hold.release();
+    parked.await.unwrap().unwrap();
+    assert!(store.head("thumbnails/a/1.jpg").await.unwrap().is_some());
+    // One-shot: the next matching request is not held.
+    store
+        .put("thumbnails/a/2.jpg", b"3".to_vec(), "image/jpeg")
+        .await
+        .unwrap();
+}
+
+/// The lifecycle steps: a tombstone, then the content removed, the tombstone kept.
+#[tokio::test]
+async fn tombstone_then_remove_content() {
+    use thumbs_store::lifecycle;
+    let (_dir, _s3, store) = server().await;
+    let id = thumbs_core::id::ImageId::for_content(b"x");
+    for key in [
+        format!("originals/{id}"),
+        format!("thumbnails/{id}/128.jpg"),
+        format!("thumbnails/{id}/manifest.json"),
+        "thumbnails/other/128.jpg".to_owned(),
+    ] {
+        store.put(&key, b"x".to_vec(), "image/jpeg").await.unwrap();
+    }
+    assert!(!lifecycle::is_deleted(&store, &id).await.unwrap());
+    lifecycle::mark_deleted(&store, &id).await.unwrap();
+    assert!(lifecycle::is_deleted(&store, &id).await.unwrap());
+    assert_eq!(lifecycle::remove_content(&store, &id).await.unwrap(), 3);
+    assert_eq!(lifecycle::remove_content(&store, &id).await.unwrap(), 0);
+    let mut left = store.list("").await.unwrap();
+    left.sort();
+    assert_eq!(
+        left,
+        [
+            "thumbnails/other/128.jpg".to_owned(),
+            format!("tombstones/{id}")
+        ]
+    );
 }
 
 #[tokio::test]
@@ -226,16 +351,27 @@ async fn cors_preflight_allows_browser_puts() {
     let (status, text) = raw_http(s3.addr(), request.as_bytes()).await;
     let lower = text.to_ascii_lowercase();
     assert_eq!(status, 200, "{text}");
+    assert!(lower.contains("access-control-allow-origin: *"), "{text}");
     assert!(
-        lower.contains("access-control-allow-origin: http://localhost:3000"),
-        "{text}"
-    );
-    assert!(
-        lower.contains("access-control-allow-methods: get, put, post, head, delete"),
+        lower.contains("access-control-allow-methods: put"),
         "{text}"
     );
     assert!(
         lower.contains("access-control-allow-headers: content-type"),
         "{text}"
+    );
+    assert!(lower.contains("access-control-max-age: 3000"), "{text}");
+
+    // The template's bucket rule allows PUT only: S3 refuses any other preflight with 403.
+    let delete = request.replace(
+        "Access-Control-Request-Method: PUT",
+        "Access-Control-Request-Method: DELETE",
+    );
+    let (status, text) = raw_http(s3.addr(), delete.as_bytes()).await;
+    assert_eq!(status, 403, "{text}");
+    assert!(
+        !text
+            .to_ascii_lowercase()
+            .contains("access-control-allow-origin")
     );
 }

@@ -1,10 +1,10 @@
-//! Where request bodies become image bytes: every body form of `POST /images` (DESIGN.md,
-//! "HTTP contract"). The format is NOT decided here — that is sniffed from the bytes later.
+//! Where request bodies become image bytes: every body form of `POST /images`
+//! (infra/openapi.yaml). The format is NOT decided here — that is sniffed from the bytes later.
 //!
 //! | Content-Type                         | body                                              |
 //! |--------------------------------------|---------------------------------------------------|
 //! | `image/*`, `application/octet-stream`| the bytes (API Gateway base64-encodes them when the type is in binaryMediaTypes and lambda_http decodes: `Body::Binary`) |
-//! | `text/plain`, none                   | base64 text, or a `data:image/...;base64,` URL     |
+//! | `text/plain`, none                   | base64 text, or a `data:image/...;base64,` URL; raw bytes when they start with an image signature (Python `requests` sends no type) |
 //! | `application/json`                   | `{"data": "<base64 or data URL>"}`                 |
 //! | `multipart/form-data; boundary=..`   | the first file part                                |
 //! | anything else                        | a data URL or base64 if it looks like one, else the bytes |
@@ -68,6 +68,13 @@ pub fn decode_upload(
                 )
             })?;
             decode_text(data.as_bytes(), limit)?
+        }
+        // Raw image bytes sent without a type are the image: a known signature (thumbs-core's
+        // sniff) in a body that is not base64 text cannot be anything else.
+        None | Some("text/plain")
+            if thumbs_core::format::sniff(body).is_ok() && !looks_like_text_encoding(body) =>
+        {
+            body.to_vec()
         }
         None | Some("text/plain") => decode_text(body, limit)?,
         Some(t) if t.starts_with("image/") || t == "application/octet-stream" => {
@@ -264,6 +271,27 @@ mod tests {
             decode_upload(Some("application/octet-stream"), PNG_MAGIC, LIMIT).unwrap(),
             PNG_MAGIC
         );
+    }
+
+    #[test]
+    fn raw_image_bytes_without_a_type_are_the_image() {
+        // What Python's `requests.post(url, data=open(f, "rb"))` sends: no Content-Type.
+        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F'];
+        assert_eq!(decode_upload(None, &jpeg, LIMIT).unwrap(), jpeg);
+        assert_eq!(decode_upload(None, PNG_MAGIC, LIMIT).unwrap(), PNG_MAGIC);
+        assert_eq!(
+            decode_upload(Some("text/plain"), PNG_MAGIC, LIMIT).unwrap(),
+            PNG_MAGIC
+        );
+        // Base64 text of an image is still decoded, and unknown binary is still an error.
+        assert_eq!(
+            decode_upload(None, b64(PNG_MAGIC).as_bytes(), LIMIT).unwrap(),
+            PNG_MAGIC
+        );
+        assert!(matches!(
+            decode_upload(None, &[0x00, 0x89, 0x50], LIMIT),
+            Err(BodyError::BadEncoding(_))
+        ));
     }
 
     #[test]

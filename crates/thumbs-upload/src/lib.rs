@@ -22,14 +22,12 @@ use thumbs_core::config::Config;
 use thumbs_core::error::{ApiError, Error};
 use thumbs_core::format::{Format, sniff};
 use thumbs_core::id::ImageId;
-use thumbs_store::Store;
 use thumbs_store::layout::{self, OriginalKey};
+use thumbs_store::{Store, lifecycle};
 
 use crate::body::{BodyError, decode_upload};
 use thumbs_http::{error_response, json_response, public_base, thumbnail_urls};
 
-/// Default cap on presigned uploads (`MAX_PRESIGNED_BYTES`).
-pub const DEFAULT_MAX_PRESIGNED_BYTES: u64 = 50 * 1024 * 1024;
 /// How long a presigned PUT stays valid.
 pub const PRESIGNED_EXPIRY: Duration = Duration::from_secs(15 * 60);
 
@@ -38,22 +36,12 @@ pub const PRESIGNED_EXPIRY: Duration = Duration::from_secs(15 * 60);
 pub struct Upload {
     config: Config,
     store: Store,
-    max_presigned_bytes: u64,
 }
 
 impl Upload {
+    /// `config.limits.max_input_bytes` is also the cap of `POST /uploads`.
     pub fn new(config: Config, store: Store) -> Upload {
-        Upload {
-            config,
-            store,
-            max_presigned_bytes: DEFAULT_MAX_PRESIGNED_BYTES,
-        }
-    }
-
-    /// Largest file `POST /uploads` will presign a PUT for.
-    pub fn with_max_presigned_bytes(mut self, bytes: u64) -> Upload {
-        self.max_presigned_bytes = bytes;
-        self
+        Upload { config, store }
     }
 
     /// Routes one API Gateway request. Every outcome, client fault or storage outage, is a
@@ -83,7 +71,9 @@ impl Upload {
                 format!("no route for {} {path}", req.method()),
             )),
         };
-        result.unwrap_or_else(|err| error_response(&err))
+        let mut response = result.unwrap_or_else(|err| error_response(&err));
+        thumbs_http::cors::apply(self.config.cors_allow_origin.as_deref(), &mut response);
+        response
     }
 
     /// `POST /images`: decode, sniff, probe, store `originals/{id}`.
@@ -101,38 +91,7 @@ impl Upload {
         let format = sniff(&bytes).map_err(|err| ApiError::from(&err))?;
         let info =
             thumbs_core::probe(&bytes, &self.config.limits).map_err(|err| ApiError::from(&err))?;
-        let id = ImageId::for_content(&bytes);
-        let key = OriginalKey::new(&id);
-
-        // Content-addressed: the same bytes are the same image. Head first so a repeat upload
-        // writes nothing (and does not re-trigger the resize).
-        let existing = self
-            .store
-            .head(key.as_str())
-            .await
-            .map_err(|err| store_error(&err))?;
-        let status = match existing {
-            Some(_) => {
-                let ready = self
-                    .store
-                    .head(&layout::manifest_key(&id))
-                    .await
-                    .map_err(|err| store_error(&err))?;
-                if ready.is_some() {
-                    "ready"
-                } else {
-                    "processing"
-                }
-            }
-            None => {
-                self.store
-                    .put(key.as_str(), bytes.clone(), format.mime())
-                    .await
-                    .map_err(|err| store_error(&err))?;
-                tracing::info!(%id, format = format.name(), bytes = bytes.len(), "stored original");
-                "processing"
-            }
-        };
+        let (id, created, status) = self.store_original(&bytes, format).await?;
         let base = public_base(req);
         let thumbnails = thumbnail_urls(&base, &id, &self.config.sizes);
         let body = serde_json::json!({
@@ -146,10 +105,10 @@ impl Upload {
             },
             "thumbnails": thumbnails,
         });
-        let code = if existing.is_some() {
-            StatusCode::OK
-        } else {
+        let code = if created {
             StatusCode::CREATED
+        } else {
+            StatusCode::OK
         };
         let mut resp = json_response(code, &body);
         let location = format!("{base}/images/{id}");
@@ -158,6 +117,88 @@ impl Upload {
             location.parse().expect("ids are URL-safe"),
         );
         Ok(resp)
+    }
+
+    /// Stores `originals/{id}` create-only and says whether this call created it, with the
+    /// status to report. The id is content-addressed (the same bytes are the same image), so
+    /// concurrent identical uploads race for ONE key: `If-None-Match: *` lets exactly one write
+    /// it (201, one S3 event, one resize); the others see 412 and answer 200.
+    ///
+    /// A deleted id is never reused (its thumbnails may sit in caches for a year, and its
+    /// tombstone must keep meaning "gone"): the same bytes uploaded after a delete are a new
+    /// life under the next id of their chain, [`life_id`]. If a DELETE lands between the
+    /// tombstone check and the write, the re-check after the write sees it, removes the
+    /// original just written, and moves on to the next life.
+    async fn store_original(
+        &self,
+        bytes: &[u8],
+        format: Format,
+    ) -> Result<(ImageId, bool, &'static str), ApiError> {
+        let first = ImageId::for_content(bytes);
+        for life in 0..MAX_LIVES {
+            let id = life_id(&first, life);
+            let key = OriginalKey::new(&id);
+            if lifecycle::is_deleted(&self.store, &id)
+                .await
+                .map_err(|err| store_error(&err))?
+            {
+                continue;
+            }
+            let created = self
+                .store
+                .put_if_absent(key.as_str(), bytes.to_vec(), format.mime())
+                .await
+                .map_err(|err| store_error(&err))?;
+            if lifecycle::is_deleted(&self.store, &id)
+                .await
+                .map_err(|err| store_error(&err))?
+            {
+                if created {
+                    // Ours, and already dead: leave nothing behind (the resize this write
+                    // started will find the tombstone too, and clean up as well).
+                    self.store
+                        .delete(key.as_str())
+                        .await
+                        .map_err(|err| store_error(&err))?;
+                }
+                continue;
+            }
+            if created {
+                tracing::info!(%id, life, format = format.name(), bytes = bytes.len(), "stored original");
+                return Ok((id, true, "processing"));
+            }
+            let status = self.current_status(&id).await?;
+            return Ok((id, false, status));
+        }
+        // The same bytes deleted MAX_LIVES times: give up on content addressing for them.
+        let id = ImageId::random();
+        self.store
+            .put_if_absent(
+                OriginalKey::new(&id).as_str(),
+                bytes.to_vec(),
+                format.mime(),
+            )
+            .await
+            .map_err(|err| store_error(&err))?;
+        Ok((id, true, "processing"))
+    }
+
+    /// `ready` (manifest), `failed` (error record) or `processing`, for an existing original.
+    async fn current_status(&self, id: &ImageId) -> Result<&'static str, ApiError> {
+        let head = |key: String| async move {
+            self.store
+                .head(&key)
+                .await
+                .map(|meta| meta.is_some())
+                .map_err(|err| store_error(&err))
+        };
+        if head(layout::manifest_key(id)).await? {
+            Ok("ready")
+        } else if head(layout::error_key(id)).await? {
+            Ok("failed")
+        } else {
+            Ok("processing")
+        }
     }
 
     /// `POST /uploads`: a presigned PUT for files past the Lambda payload limit. The PUT to S3
@@ -187,13 +228,15 @@ impl Upload {
                 "bytes must be at least 1",
             ));
         }
-        if request.bytes > self.max_presigned_bytes {
+        // The resize's own input cap: what is presigned here is never refused there for size.
+        let cap = self.config.limits.max_input_bytes as u64;
+        if request.bytes > cap {
             return Err(ApiError::new(
                 413,
                 "too_large",
                 format!(
-                    "{} bytes is more than the upload limit of {} bytes",
-                    request.bytes, self.max_presigned_bytes
+                    "{} bytes is more than the upload limit of {cap} bytes",
+                    request.bytes
                 ),
             ));
         }
@@ -224,29 +267,44 @@ impl Upload {
         Ok(json_response(StatusCode::OK, &body))
     }
 
-    /// `DELETE /images/{id}`: thumbnails first, then the original — if anything fails midway
-    /// the original is still there and a retried DELETE finishes the job.
+    /// `DELETE /images/{id}`: the tombstone FIRST, then the content. From the tombstone on, no
+    /// route serves the image and every writer still at work removes what it writes, so the
+    /// 204 sticks (`docs/lifecycle.md`). If removing fails midway, the answer is 503 and the
+    /// image already reads as deleted; a retried DELETE finishes the removal.
     async fn delete_image(&self, id: &str) -> Result<Response<Body>, ApiError> {
         let id = ImageId::parse(id).map_err(|err| ApiError::from(&err))?;
-        let key = OriginalKey::new(&id);
+        if lifecycle::is_deleted(&self.store, &id)
+            .await
+            .map_err(|err| store_error(&err))?
+        {
+            // Already deleted: finish any removal an earlier DELETE left undone, then say so.
+            lifecycle::remove_content(&self.store, &id)
+                .await
+                .map_err(|err| store_error(&err))?;
+            return Err(deleted(&id));
+        }
         let original = self
             .store
-            .head(key.as_str())
+            .head(OriginalKey::new(&id).as_str())
             .await
             .map_err(|err| store_error(&err))?;
-        let removed = self
+        let derived = self
             .store
-            .delete_prefix(&layout::thumbnails_prefix(&id))
+            .list(&layout::thumbnails_prefix(&id))
             .await
             .map_err(|err| store_error(&err))?;
-        if original.is_none() && removed == 0 {
+        if original.is_none() && derived.is_empty() {
             return Err(ApiError::new(404, "not_found", format!("no image {id}")));
         }
-        self.store
-            .delete(key.as_str())
+        lifecycle::mark_deleted(&self.store, &id)
             .await
             .map_err(|err| store_error(&err))?;
-        tracing::info!(%id, thumbnails = removed, "deleted image");
+        // Listed again after the tombstone: this listing sees every write that the writers'
+        // re-checks did not catch.
+        let removed = lifecycle::remove_content(&self.store, &id)
+            .await
+            .map_err(|err| store_error(&err))?;
+        tracing::info!(%id, objects = removed, "deleted image");
         Ok(Response::builder()
             .status(StatusCode::NO_CONTENT)
             .body(Body::Empty)
@@ -254,14 +312,23 @@ impl Upload {
     }
 }
 
-/// `MAX_PRESIGNED_BYTES` (default 50 MB), for `main` to read once.
-pub fn max_presigned_bytes_from_env() -> Result<u64, String> {
-    match std::env::var("MAX_PRESIGNED_BYTES") {
-        Ok(value) => value.trim().parse().map_err(|_| {
-            format!("invalid MAX_PRESIGNED_BYTES={value:?}: expected a number of bytes")
-        }),
-        Err(_) => Ok(DEFAULT_MAX_PRESIGNED_BYTES),
+/// How many lives (delete, upload the same bytes again) one content gets its own id chain for.
+const MAX_LIVES: u32 = 16;
+
+/// The id of the `life`-th life of content whose first id is `first`: `first` itself, then
+/// the content id of `"{first}/{life}"`. Deterministic, so identical concurrent re-uploads
+/// still meet at one key.
+fn life_id(first: &ImageId, life: u32) -> ImageId {
+    if life == 0 {
+        first.clone()
+    } else {
+        ImageId::for_content(format!("{first}/{life}").as_bytes())
     }
+}
+
+/// 404 for an image that was deleted (its tombstone exists).
+fn deleted(id: &ImageId) -> ApiError {
+    ApiError::new(404, "deleted", format!("image {id} was deleted"))
 }
 
 /// The resource path API Gateway matched (`path` in the REST proxy event, without the stage),

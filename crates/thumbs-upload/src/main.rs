@@ -11,9 +11,8 @@ async fn main() -> Result<(), Error> {
     // JSON when AWS_LAMBDA_LOG_FORMAT=JSON; level from AWS_LAMBDA_LOG_LEVEL, else RUST_LOG.
     lambda_http::tracing::init_default_subscriber();
     let config = thumbs_core::config::Config::from_env()?;
-    let max_presigned = thumbs_upload::max_presigned_bytes_from_env()?;
     let store = Store::connect(&StoreConfig::from_env()?).await;
-    let upload = Upload::new(config, store).with_max_presigned_bytes(max_presigned);
+    let upload = Upload::new(config, store);
     let upload = &upload;
     lambda_http::run(service_fn(move |req| async move {
         Ok::<_, Infallible>(upload.handle(req).await)

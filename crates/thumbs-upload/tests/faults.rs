@@ -21,7 +21,7 @@ const JPEG: &[u8] = include_bytes!("../../thumbs-core/tests/fixtures/coffee.jpg"
 const PNG: &[u8] = include_bytes!("../../thumbs-core/tests/fixtures/coffee.png");
 const EVENT: &str = include_str!("../../../infra/events/apigw-post-images.json");
 
-/// `POST /images` with a binary body, as API Gateway delivers it (base64, DESIGN.md rule 1).
+/// `POST /images` with a binary body, as API Gateway delivers it (base64, docs/architecture.md, rule 1).
 fn post_image(content_type: &str, body: &[u8]) -> lambda_http::Request {
     let mut e: serde_json::Value = serde_json::from_str(EVENT).unwrap();
     e["httpMethod"] = "POST".into();

@@ -44,7 +44,7 @@ async fn stack(config: Config) -> Stack {
 }
 
 /// The SAM-generated event with method, path, headers and body substituted, as API Gateway
-/// would send it: binary bodies base64-encoded with `isBase64Encoded: true` (DESIGN.md rule 1).
+/// would send it: binary bodies base64-encoded with `isBase64Encoded: true` (docs/architecture.md, rule 1).
 fn event(
     method: &str,
     path: &str,
@@ -361,6 +361,14 @@ async fn post_uploads_presigns_a_put_that_s3_accepts() {
     let created = drain(&mut s.created);
     assert_eq!(created.len(), 1);
     assert_eq!(created[0].key, format!("originals/{id}"));
+    // The URL writes once: the same PUT again is refused by the store, and nothing is created.
+    assert_eq!(body["headers"]["If-None-Match"], "*");
+    let mut conn = tokio::net::TcpStream::connect(s.s3.addr()).await.unwrap();
+    conn.write_all(&raw).await.unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 412"), "{answer}");
+    assert!(drain(&mut s.created).is_empty());
 
     let svg = serde_json::json!({ "content_type": "image/svg+xml", "bytes": 10 }).to_string();
     let resp = s
@@ -436,12 +444,27 @@ async fn delete_removes_original_and_thumbnails() {
         .handle(event("DELETE", &format!("/images/{id}"), None, None, false))
         .await;
     assert_eq!(resp.status(), 204);
-    assert!(s.store.list("").await.unwrap().is_empty());
+    // Only the tombstone is left: it keeps the id deleted.
+    assert_eq!(
+        s.store.list("").await.unwrap(),
+        [format!("tombstones/{id}")]
+    );
     let again = s
         .upload
         .handle(event("DELETE", &format!("/images/{id}"), None, None, false))
         .await;
-    assert_error(&again, 404, "not_found");
+    assert_error(&again, 404, "deleted");
+    let never = s
+        .upload
+        .handle(event(
+            "DELETE",
+            &format!("/images/{}", "0".repeat(32)),
+            None,
+            None,
+            false,
+        ))
+        .await;
+    assert_error(&never, 404, "not_found");
     let invalid = s
         .upload
         .handle(event("DELETE", "/images/..%2F..%2Fetc", None, None, false))

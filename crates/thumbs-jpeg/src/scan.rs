@@ -1,0 +1,219 @@
+//! One scan: the tables in force, the choice of block decoder for the scan's kind (T.81 F.2.2
+//! sequential, G.1.2 progressive DC/AC first/refinement) and the MCU loop with restart intervals
+//! (A.2.2 non-interleaved, A.2.3 interleaved order; E.2.4, F.2.1.3.1 restarts).
+
+use crate::component::{BlockDecoder, Comp, ZIGZAG};
+use crate::error::Error;
+use crate::huffman::{BitReader, HuffTable};
+use crate::markers::Scan;
+use crate::progressive::{AcFirst, AcRefine, DcFirst, DcRefine};
+use crate::sequential::Sequential;
+
+/// The tables and restart interval in force where a scan starts (B.2.4: tables may change between
+/// scans).
+pub(crate) struct Tables {
+    pub qt: [[u16; 64]; 4],
+    pub dc: [Option<HuffTable>; 4],
+    pub ac: [Option<HuffTable>; 4],
+    pub restart_interval: usize,
+}
+
+impl Tables {
+    pub(crate) fn new() -> Tables {
+        Tables {
+            qt: [[0; 64]; 4],
+            dc: Default::default(),
+            ac: Default::default(),
+            restart_interval: 0,
+        }
+    }
+}
+
+/// What a scan needs to know about the frame.
+#[derive(Clone, Copy)]
+pub(crate) struct ScanFrame {
+    pub progressive: bool,
+    /// MCUs across and down (interleaved scans).
+    pub mcux: usize,
+    pub mcuy: usize,
+    /// Highest zigzag index read; progressive decoding keeps `keep + 1` coefficients per block.
+    pub keep: usize,
+}
+
+/// How a scan ended.
+pub(crate) struct ScanResult {
+    /// MCUs decoded before the data ran out.
+    pub mcus: usize,
+    /// MCUs in one row of this scan.
+    pub row: usize,
+    /// The data ran out before the last MCU.
+    pub exhausted: bool,
+}
+
+fn table(t: &[Option<HuffTable>; 4], id: u8) -> Result<&HuffTable, Error> {
+    t[usize::from(id)]
+        .as_ref()
+        .ok_or(Error::Format("scan uses an undefined Huffman table"))
+}
+
+/// One table per scan component (unused slots repeat the first).
+fn tables_of<'t>(
+    t: &'t [Option<HuffTable>; 4],
+    scan: &Scan,
+    id: impl Fn(&crate::markers::ScanComponent) -> u8,
+) -> Result<[&'t HuffTable; 4], Error> {
+    let first = table(t, id(&scan.comps[0]))?;
+    let mut out = [first; 4];
+    for (o, sc) in out.iter_mut().zip(&scan.comps) {
+        *o = table(t, id(sc))?;
+    }
+    Ok(out)
+}
+
+pub(crate) fn natural_q(q: &[u16; 64]) -> [f32; 64] {
+    let mut out = [0f32; 64];
+    for k in 0..64 {
+        out[usize::from(ZIGZAG[k])] = f32::from(q[k]);
+    }
+    out
+}
+
+/// Decodes one scan's entropy-coded `data` into `comps`.
+pub(crate) fn decode_scan(
+    scan: &Scan,
+    frame: ScanFrame,
+    t: &Tables,
+    comps: &mut [Comp],
+    data: &[u8],
+) -> Result<ScanResult, Error> {
+    let mut index = [0usize; 4];
+    for (i, sc) in scan.comps.iter().enumerate() {
+        index[i] = sc.index;
+    }
+    let nn = frame.keep + 1;
+    // Every branch runs its own block decoder over the same scan, MCU grid, restarts and data.
+    macro_rules! run {
+        ($d:expr) => {
+            Ok(run_scan($d, comps, scan, frame, t.restart_interval, data))
+        };
+    }
+    if !frame.progressive {
+        let mut q = [[0f32; 64]; 4];
+        let mut sparse: [Option<_>; 4] = Default::default();
+        for (i, sc) in scan.comps.iter().enumerate() {
+            let c = &comps[sc.index];
+            sparse[i] = c.sparse_table(&t.qt);
+            if sparse[i].is_none() {
+                q[i] = natural_q(&t.qt[c.tq]);
+            }
+        }
+        let mut d = Sequential {
+            index,
+            dc: tables_of(&t.dc, scan, |c| c.td)?,
+            ac: tables_of(&t.ac, scan, |c| c.ta)?,
+            keep: frame.keep,
+            sparse,
+            q,
+            blk: [0; 64],
+            fc: [0.0; 64],
+        };
+        return run!(&mut d);
+    }
+    let (ss, se, al) = (
+        usize::from(scan.ss),
+        usize::from(scan.se),
+        u32::from(scan.al),
+    );
+    // Remember how precise each coefficient of the band now is (see `Comp::al`).
+    for sc in &scan.comps {
+        for a in &mut comps[sc.index].al[ss..=se.min(63)] {
+            *a = scan.al;
+        }
+    }
+    match (ss, scan.ah) {
+        (0, 0) => run!(&mut DcFirst {
+            index,
+            dc: tables_of(&t.dc, scan, |c| c.td)?,
+            al,
+            nn,
+        }),
+        (0, _) => run!(&mut DcRefine { index, al, nn }),
+        (_, 0) => run!(&mut AcFirst {
+            index: index[0],
+            ac: table(&t.ac, scan.comps[0].ta)?,
+            ss,
+            se,
+            al,
+            eobrun: 0,
+            nn,
+        }),
+        _ => run!(&mut AcRefine {
+            index: index[0],
+            ac: table(&t.ac, scan.comps[0].ta)?,
+            ss,
+            se,
+            al,
+            eobrun: 0,
+            nn,
+        }),
+    }
+}
+
+/// The MCU loop (T.81 A.2.2 non-interleaved, A.2.3 interleaved order) with restart handling.
+fn run_scan<D: BlockDecoder>(
+    d: &mut D,
+    comps: &mut [Comp],
+    scan: &Scan,
+    frame: ScanFrame,
+    restart_interval: usize,
+    data: &[u8],
+) -> ScanResult {
+    let mut r = BitReader::new(data);
+    let single = scan.comps.len() == 1;
+    let (mx, my) = if single {
+        let c = &comps[scan.comps[0].index];
+        (c.bw, c.bh)
+    } else {
+        (frame.mcux, frame.mcuy)
+    };
+    let mut shape = [(0usize, 0usize); 4];
+    for (s, sc) in shape.iter_mut().zip(&scan.comps) {
+        *s = (comps[sc.index].h, comps[sc.index].v);
+    }
+    let total = mx * my;
+    let (mut x, mut y) = (0usize, 0usize);
+    for m in 0..total {
+        if restart_interval > 0 && m > 0 && m % restart_interval == 0 {
+            r.restart();
+            d.restart(comps);
+        }
+        if r.overrun() && r.at_end() {
+            return ScanResult {
+                mcus: m,
+                row: mx,
+                exhausted: true,
+            };
+        }
+        if single {
+            d.block(&mut r, comps, 0, x, y);
+        } else {
+            for (sc, &(h, v)) in shape[..scan.comps.len()].iter().enumerate() {
+                for yy in 0..v {
+                    for xx in 0..h {
+                        d.block(&mut r, comps, sc, x * h + xx, y * v + yy);
+                    }
+                }
+            }
+        }
+        x += 1;
+        if x == mx {
+            x = 0;
+            y += 1;
+        }
+    }
+    ScanResult {
+        mcus: total,
+        row: mx,
+        exhausted: r.overrun() && r.at_end(),
+    }
+}
