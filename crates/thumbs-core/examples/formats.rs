@@ -9,9 +9,9 @@
 //! ```text
 //! cargo run --release -p thumbs-core --example formats -- PHOTO... > formats.csv
 //! ```
-//! Environment: SIZES (default 128,256,512), WEBP (quality:method list, "match" for the
-//! JPEG-matched quality, default match:4,80:4), AVIF (quality:speed list, default
-//! 70:8,80:8), RUNS (best-of timing runs, default 3); an empty list skips the format. Prints CSV: photo,size,width,height,format,setting,bytes,ssim,encode_ms.
+//! Environment: SIZES (default 128,256,512), WEBP (list of
+//! QUALITY[:METHOD[:SNS[:SHARP_YUV[:MARGIN]]]], QUALITY "match" for the per-thumbnail search,
+//! default "match", the shipped settings), AVIF (quality:speed list, default the shipped one), RUNS (best-of timing runs, default 3); an empty list skips the format. Prints CSV: photo,size,width,height,format,setting,bytes,ssim,encode_ms.
 
 use std::path::Path;
 use std::process::Command;
@@ -22,7 +22,7 @@ use thumbs_core::encode::{EncodeSettings, OutputFormat, encode, ssim};
 use thumbs_core::resize::{fit_within, resize};
 use thumbs_core::{Limits, decode, orient};
 
-/// "a:b,c:d" → [(a, b), (c, d)]; "match" as the first number is 0.
+/// "a:b,c:d" → [(a, b), (c, d)].
 fn pairs(var: &str, default: &str) -> Vec<(u8, u8)> {
     std::env::var(var)
         .unwrap_or_else(|_| default.into())
@@ -30,14 +30,37 @@ fn pairs(var: &str, default: &str) -> Vec<(u8, u8)> {
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (a, b) = p.split_once(':').expect("quality:speed");
-            let a = if a == "match" {
-                0
-            } else {
-                a.parse().expect("number")
-            };
-            (a, b.parse().expect("number"))
+            (a.parse().expect("number"), b.parse().expect("number"))
         })
         .collect()
+}
+
+/// "QUALITY[:METHOD[:SNS[:SHARP[:MARGIN]]]]" (QUALITY "match" for the per-thumbnail search)
+/// over the defaults: the shipped settings are "match".
+fn webp_settings(spec: &str) -> EncodeSettings {
+    let mut settings = EncodeSettings::default();
+    let parts: Vec<&str> = spec.split(':').collect();
+    let number = |i: usize| parts.get(i).map(|p| p.parse::<u16>().expect("number"));
+    match parts[0] {
+        "match" => settings.webp_match_jpeg = true,
+        q => {
+            settings.webp_match_jpeg = false;
+            settings.webp_quality = q.parse().expect("quality");
+        }
+    }
+    if let Some(m) = number(1) {
+        settings.webp_method = m as u8;
+    }
+    if let Some(sns) = number(2) {
+        settings.webp_sns_strength = sns as u8;
+    }
+    if let Some(sharp) = number(3) {
+        settings.webp_sharp_yuv = sharp != 0;
+    }
+    if let Some(margin) = number(4) {
+        settings.webp_ssim_margin = margin;
+    }
+    settings
 }
 
 fn thumbnail(bytes: &[u8], largest: Option<u32>, size: u32) -> Bitmap {
@@ -83,21 +106,17 @@ fn main() {
     let runs: usize = std::env::var("RUNS").map_or(3, |r| r.parse().expect("RUNS"));
     let mut candidates: Vec<(OutputFormat, String, EncodeSettings)> =
         vec![(OutputFormat::Jpeg, "q80".into(), EncodeSettings::default())];
-    for (q, m) in pairs("WEBP", "match:4,80:4") {
-        let settings = EncodeSettings {
-            webp_quality: q,
-            webp_match_jpeg: q == 0,
-            webp_method: m,
-            ..EncodeSettings::default()
-        };
-        let label = if q == 0 {
-            "matched".to_owned()
-        } else {
-            format!("q{q}")
-        };
-        candidates.push((OutputFormat::WebP, format!("{label} m{m}"), settings));
+    for spec in std::env::var("WEBP")
+        .unwrap_or_else(|_| "match".into())
+        .split(',')
+        .filter(|p| !p.is_empty())
+    {
+        let settings = webp_settings(spec);
+        candidates.push((OutputFormat::WebP, spec.to_owned(), settings));
     }
-    for (q, s) in pairs("AVIF", "70:8,80:8") {
+    let shipped = EncodeSettings::default();
+    let shipped_avif = format!("{}:{}", shipped.avif_quality, shipped.avif_speed);
+    for (q, s) in pairs("AVIF", &shipped_avif) {
         let settings = EncodeSettings {
             avif_quality: q,
             avif_speed: s,

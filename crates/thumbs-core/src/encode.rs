@@ -105,7 +105,7 @@ pub struct EncodeSettings {
     pub jpeg_quality: u8,
     /// libwebp quality 0–100: the quality used when `webp_match_jpeg` is off.
     pub webp_quality: u8,
-    /// Pick the WebP quality per thumbnail: the lowest of [`WEBP_QUALITY_LADDER`] whose SSIM
+    /// Pick the WebP quality per thumbnail: the lowest of [`WEBP_QUALITY_RANGE`] whose SSIM
     /// against the pixels is at least the SSIM of the JPEG at `jpeg_quality` (the highest of
     /// the ladder if none is). One fixed quality cannot do this: at libwebp q80 a detailed
     /// photo's WebP is far closer than the JPEG q80 and only 10 % smaller, a smooth one's is
@@ -113,6 +113,13 @@ pub struct EncodeSettings {
     pub webp_match_jpeg: bool,
     /// libwebp method 0 (fastest) – 6 (smallest).
     pub webp_method: u8,
+    /// libwebp spatial noise shaping 0–100 (the photo preset's is 80): how far bits move from
+    /// busy to flat areas. Lower keeps detail where SSIM looks for it.
+    pub webp_sns_strength: u8,
+    /// libwebp's sharp (iterative) RGB→YUV conversion.
+    pub webp_sharp_yuv: bool,
+    /// How far above the JPEG's SSIM the WebP search aims, in 1/10,000 of SSIM.
+    pub webp_ssim_margin: u16,
     /// ravif quality 1–100.
     pub avif_quality: u8,
     /// rav1e speed 1 (slowest, smallest) – 10 (fastest).
@@ -126,14 +133,18 @@ impl Default for EncodeSettings {
             webp_quality: 80,
             webp_match_jpeg: true,
             webp_method: 4,
-            avif_quality: 60,
+            webp_sns_strength: 80,
+            webp_sharp_yuv: false,
+            webp_ssim_margin: 5,
+            avif_quality: 85,
             avif_speed: 8,
         }
     }
 }
 
-/// The WebP qualities the per-thumbnail search picks from, ascending.
-pub const WEBP_QUALITY_LADDER: [u8; 12] = [50, 60, 66, 70, 74, 77, 80, 83, 86, 90, 94, 98];
+/// The libwebp qualities the per-thumbnail search picks from (every whole number in the range:
+/// a coarser ladder overshoots the target by up to a step, ~8 % of the bytes at q80).
+pub const WEBP_QUALITY_RANGE: (u8, u8) = (40, 100);
 
 /// Encode an upright sRGB [`Layout::Rgb8`] bitmap in `format`.
 pub fn encode(
@@ -152,16 +163,15 @@ pub fn encode(
         OutputFormat::WebP if settings.webp_match_jpeg => {
             encode_webp_matching_jpeg(bitmap, settings)
         }
-        OutputFormat::WebP => {
-            webp::encode_webp(bitmap, settings.webp_quality, settings.webp_method)
-        }
+        OutputFormat::WebP => webp::encode_webp(bitmap, settings.webp_quality, &tuning(settings)),
         OutputFormat::Avif => avif::encode_avif(bitmap, settings.avif_quality, settings.avif_speed),
     }
 }
 
-/// Binary search of [`WEBP_QUALITY_LADDER`] for the lowest quality whose WebP is at least as
+/// Binary search of [`WEBP_QUALITY_RANGE`] for the lowest quality whose WebP is at least as
 /// close (SSIM, libwebp's own decode) to `bitmap` as the JPEG at `settings.jpeg_quality`
-/// (decoded by the `image` crate). Four or five WebP encodes, one JPEG encode.
+/// (decoded by the `image` crate), plus `settings.webp_ssim_margin`. Six or seven WebP
+/// encodes, one JPEG encode.
 fn encode_webp_matching_jpeg(bitmap: &Bitmap, settings: &EncodeSettings) -> Result<Vec<u8>, Error> {
     let (w, h) = (bitmap.width as usize, bitmap.height as usize);
     let jpeg = encode_jpeg(bitmap, settings.jpeg_quality)?;
@@ -171,14 +181,17 @@ fn encode_webp_matching_jpeg(bitmap: &Bitmap, settings: &EncodeSettings) -> Resu
     if jpeg_rgb.dimensions() != (bitmap.width, bitmap.height) {
         return Err(Error::Encode("our own JPEG decoded to another size".into()));
     }
-    let target = ssim::ssim_rgb(&bitmap.data, jpeg_rgb.as_raw(), w, h);
-    let ladder = WEBP_QUALITY_LADDER;
-    // Invariant: every quality below ladder[lo] falls short; `best` meets the target.
-    let (mut lo, mut hi) = (0, ladder.len());
+    // The margin: the search measures against the thumbnail's own pixels, a client against a
+    // full decode of the original; the two differ by shrink-on-load, so aim a little above.
+    let target = ssim::ssim_rgb(&bitmap.data, jpeg_rgb.as_raw(), w, h)
+        + f64::from(settings.webp_ssim_margin) / 10_000.0;
+    let (low, high) = WEBP_QUALITY_RANGE;
+    // Invariant: every quality below `lo` falls short; `best` meets the target.
+    let (mut lo, mut hi) = (low, high + 1);
     let mut best = None;
     while lo < hi {
         let mid = (lo + hi) / 2;
-        let webp = webp::encode_webp(bitmap, ladder[mid], settings.webp_method)?;
+        let webp = webp::encode_webp(bitmap, mid, &tuning(settings))?;
         let pixels = webp::decode_webp_rgb(&webp, bitmap.width, bitmap.height)
             .ok_or_else(|| Error::Encode("libwebp cannot decode its own output".into()))?;
         if ssim::ssim_rgb(&bitmap.data, &pixels, w, h) >= target {
@@ -191,7 +204,15 @@ fn encode_webp_matching_jpeg(bitmap: &Bitmap, settings: &EncodeSettings) -> Resu
     match best {
         Some(webp) => Ok(webp),
         // Not even the top of the ladder is as close as the JPEG: the closest WebP there is.
-        None => webp::encode_webp(bitmap, ladder[ladder.len() - 1], settings.webp_method),
+        None => webp::encode_webp(bitmap, high, &tuning(settings)),
+    }
+}
+
+fn tuning(settings: &EncodeSettings) -> webp::WebpTuning {
+    webp::WebpTuning {
+        method: settings.webp_method,
+        sns_strength: settings.webp_sns_strength,
+        sharp_yuv: settings.webp_sharp_yuv,
     }
 }
 

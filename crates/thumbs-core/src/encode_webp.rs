@@ -3,11 +3,10 @@
 //!
 //! libwebp is the reference encoder; the pure-Rust `image-webp` the decoder side uses only
 //! writes lossless WebP, which is larger than the JPEG for photographs.
-//! Settings (chosen by measurement, docs/performance.md "Formats"): method 4 (libwebp's
-//! default speed/size trade-off), single-threaded, no metadata, 4:2:0 as WebP always is.
-//! Sharp-YUV RGB→YUV conversion is off: it keeps chroma edges crisper but costs more time
-//! than it buys SSIM at thumbnail sizes. libwebp is deterministic for a given build: the same
-//! pixels and settings give the same bytes.
+//! Settings (chosen by measurement, docs/performance.md "Formats", carried by
+//! `EncodeSettings`): photo preset, method, spatial noise shaping and sharp YUV as measured,
+//! single-threaded, no metadata, 4:2:0 as WebP always is. libwebp is deterministic for a given
+//! build: the same pixels and settings give the same bytes.
 
 use std::ffi::c_int;
 
@@ -19,9 +18,22 @@ use crate::error::Error;
 /// WebP's largest side (VP8's 14-bit dimensions).
 const MAX_SIDE: u32 = 16_383;
 
-/// Encode an sRGB [`Layout::Rgb8`] bitmap as lossy WebP at `quality` (0–100, libwebp's scale)
-/// with compression `method` (0 fastest – 6 smallest).
-pub(crate) fn encode_webp(bitmap: &Bitmap, quality: u8, method: u8) -> Result<Vec<u8>, Error> {
+/// libwebp's knobs besides quality (`EncodeSettings` carries the measured values).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct WebpTuning {
+    /// 0 (fastest) – 6 (smallest).
+    pub method: u8,
+    /// Spatial noise shaping, 0–100.
+    pub sns_strength: u8,
+    pub sharp_yuv: bool,
+}
+
+/// Encode an sRGB [`Layout::Rgb8`] bitmap as lossy WebP at `quality` (0–100, libwebp's scale).
+pub(crate) fn encode_webp(
+    bitmap: &Bitmap,
+    quality: u8,
+    tuning: &WebpTuning,
+) -> Result<Vec<u8>, Error> {
     debug_assert_eq!(bitmap.layout, Layout::Rgb8);
     if bitmap.width == 0 || bitmap.height == 0 {
         return Err(Error::Encode("an empty image has no WebP".into()));
@@ -59,9 +71,10 @@ pub(crate) fn encode_webp(bitmap: &Bitmap, quality: u8, method: u8) -> Result<Ve
             return Err(failed("config init (ABI mismatch)"));
         }
         let mut config = config.assume_init();
-        config.method = c_int::from(method.min(6));
+        config.method = c_int::from(tuning.method.min(6));
+        config.sns_strength = c_int::from(tuning.sns_strength.min(100));
         config.thread_level = 0;
-        config.use_sharp_yuv = 0;
+        config.use_sharp_yuv = c_int::from(tuning.sharp_yuv);
         if ffi::WebPValidateConfig(&config) == 0 {
             return Err(failed("invalid config"));
         }

@@ -19,6 +19,7 @@ use lambda_http::http::{StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use thumbs_core::config::ThumbnailSize;
+use thumbs_core::encode::OutputFormat;
 use thumbs_core::error::ApiError;
 use thumbs_core::id::ImageId;
 
@@ -81,6 +82,34 @@ pub fn thumbnail_urls(
                 size.to_string(),
                 format!("{base}/images/{id}/{size}.jpg").into(),
             )
+        })
+        .collect()
+}
+
+/// Size → `{"jpeg", "webp", "avif": {base}/images/{id}/{size}.{ext}, "negotiated":
+/// {base}/images/{id}/{size}}` (the negotiated URL picks the format from the request's Accept).
+pub fn variant_urls(
+    base: &str,
+    id: &ImageId,
+    sizes: &[ThumbnailSize],
+) -> serde_json::Map<String, serde_json::Value> {
+    sizes
+        .iter()
+        .map(|size| {
+            let mut urls: serde_json::Map<String, serde_json::Value> = OutputFormat::ALL
+                .into_iter()
+                .map(|format| {
+                    (
+                        format.name().to_owned(),
+                        format!("{base}/images/{id}/{size}.{}", format.extension()).into(),
+                    )
+                })
+                .collect();
+            urls.insert(
+                "negotiated".to_owned(),
+                format!("{base}/images/{id}/{size}").into(),
+            );
+            (size.to_string(), urls.into())
         })
         .collect()
 }
