@@ -5,7 +5,8 @@
 // through the page like a user: API key, the file picker with several files at once, drag and
 // drop of a > 6 MB photo (which must take the presigned /uploads path), rejected files, a
 // filename that is HTML, reload, phone layout, delete. Every thumbnail is checked to have
-// really rendered at the size the contract promises.
+// really rendered at the size the contract promises, from the negotiated URL, as AVIF or WebP
+// (the response's Content-Type for Chromium's own <img> Accept).
 //
 // Run: scripts/e2e (installs what is missing), or `node --test` here once thumbs-local is built.
 // THUMBS_E2E_URL + THUMBS_E2E_API_KEY point it at an already running stack instead.
@@ -41,6 +42,7 @@ let context; // the desktop browser profile
 let page;
 const dialogs = [];
 const requests = [];
+const thumbResponses = []; // { url, status, type, accept } of every negotiated thumbnail answer
 
 // ------------------------------------------------------------------------------ helpers
 
@@ -92,10 +94,23 @@ async function assertThumbnailRendered(name, source) {
       shownNaturalWidth: el.naturalWidth, srcset: el.getAttribute('srcset'),
     };
   });
-  const m = got.currentSrc.match(/\/images\/([0-9a-f]{32})\/(\d+)\.jpg$/);
+  // The negotiated URL (no extension): Chromium's own <img> Accept picks the format.
+  const m = got.currentSrc.match(/\/images\/([0-9a-f]{32})\/(\d+)$/);
   assert.ok(m, `${name}: unexpected thumbnail URL ${got.currentSrc}`);
   assert.ok(got.currentSrc.startsWith(stack.url), `${name}: thumbnail not served from the API base: ${got.currentSrc}`);
-  for (const n of SIZES) assert.ok(got.srcset.includes(`/images/${m[1]}/${n}.jpg ${n}w`), `${name}: srcset lacks ${n}w: ${got.srcset}`);
+  for (const n of SIZES) assert.ok(got.srcset.includes(`/images/${m[1]}/${n} ${n}w`), `${name}: srcset lacks ${n}w: ${got.srcset}`);
+  // What arrived for the <img>: AVIF or WebP (Chromium lists both), never the JPEG, with
+  // Vary: Accept; the card names the format the page read from the same response.
+  const answers = thumbResponses.filter((r) => r.url === got.currentSrc && r.status === 200);
+  assert.ok(answers.length > 0, `${name}: no response seen for ${got.currentSrc}`);
+  for (const a of answers) {
+    assert.match(a.type, /^image\/(avif|webp)$/, `${name}: Chromium (Accept ${a.accept}) got ${a.type}`);
+    assert.match(a.accept, /image\/avif/, `${name}: Chromium's <img> Accept lacks image/avif: ${a.accept}`);
+    assert.equal(a.vary, 'Accept', `${name}: negotiated answer without Vary: Accept`);
+  }
+  await page.waitForFunction((li) => !!li.dataset.format, await card.elementHandle(), { timeout: 10000 });
+  assert.equal(await card.getAttribute('data-format'), answers[answers.length - 1].type, `${name}: the card names another format`);
+  assert.match(await card.locator('.meta').textContent(), /AVIF|WebP/);
   const n = Number(m[2]);
   const want = expectedThumb(source, n);
   // The long side is exact; the short side may round either way.
@@ -130,6 +145,12 @@ before(async () => {
   page = await context.newPage();
   page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
   page.on('request', (r) => requests.push({ method: r.method(), url: r.url() }));
+  page.on('response', async (r) => {
+    if (/\/images\/[0-9a-f]{32}\/\d+$/.test(r.url())) {
+      thumbResponses.push({ url: r.url(), status: r.status(), type: r.headers()['content-type'] || '',
+        vary: r.headers()['vary'] || '', accept: (await r.request().allHeaders()).accept || '' });
+    }
+  });
   page.on('pageerror', (e) => dialogs.push('pageerror: ' + e.message));
 });
 
@@ -204,7 +225,7 @@ test('several files at once: photos become thumbnails, bad files get clear messa
     assert.equal(await row.evaluate((li) => li.classList.contains('failed')), true);
   }
   // The HTML in the name created no element and ran nothing.
-  const injected = await page.evaluate(() => [...document.images].filter((i) => !/\/images\/[0-9a-f]{32}\/\d+\.jpg$/.test(i.getAttribute('src') || '')).length);
+  const injected = await page.evaluate(() => [...document.images].filter((i) => !/\/images\/[0-9a-f]{32}\/\d+$/.test(i.getAttribute('src') || '')).length);
   assert.equal(injected, 0, 'an <img> that is not a thumbnail appeared');
   assert.equal(await page.locator('#transfers img, #transfers [onerror]').count(), 0);
 
@@ -285,6 +306,12 @@ test('on a phone in dark mode with the same browser storage: the gallery comes b
     page = await phone.newPage();
     page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
     page.on('request', (r) => requests.push({ method: r.method(), url: r.url() }));
+  page.on('response', async (r) => {
+    if (/\/images\/[0-9a-f]{32}\/\d+$/.test(r.url())) {
+      thumbResponses.push({ url: r.url(), status: r.status(), type: r.headers()['content-type'] || '',
+        vary: r.headers()['vary'] || '', accept: (await r.request().allHeaders()).accept || '' });
+    }
+  });
     await page.goto(stack.url);
     assert.equal(await page.locator('#api-key').inputValue(), stack.apiKey);
     const names = await page.locator('#gallery li.card .name').allTextContents();

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::encode::OutputFormat;
 use crate::error::{Error, SizeList};
 pub use crate::limits::Limits;
 
@@ -59,6 +60,27 @@ pub struct Config {
     /// `CORS_ALLOW_ORIGIN` (the template's `CorsAllowOrigin`): the origin the HTTP functions name
     /// in `Access-Control-Allow-Origin` on every response; `None` adds no CORS headers.
     pub cors_allow_origin: Option<String>,
+    /// `AVIF_ENABLED` (the template's `AvifEnabled`): whether the negotiated thumbnail URL
+    /// answers AVIF-capable clients with AVIF (otherwise WebP). `{size}.avif` answers AVIF
+    /// either way.
+    pub avif_enabled: bool,
+}
+
+/// What a thumbnail URL's last segment asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThumbnailFile {
+    /// `{size}.jpg`, `{size}.webp`, `{size}.avif`: that format, always.
+    Format(ThumbnailSize, OutputFormat),
+    /// `{size}`: the format the request's `Accept` picks.
+    Negotiated(ThumbnailSize),
+}
+
+impl ThumbnailFile {
+    pub fn size(self) -> ThumbnailSize {
+        match self {
+            ThumbnailFile::Format(size, _) | ThumbnailFile::Negotiated(size) => size,
+        }
+    }
 }
 
 impl Default for Config {
@@ -69,6 +91,7 @@ impl Default for Config {
             limits: Limits::default(),
             max_upload_bytes: 4_400_000,
             cors_allow_origin: None,
+            avif_enabled: false,
         }
     }
 }
@@ -83,8 +106,8 @@ pub struct ConfigError {
 }
 
 impl Config {
-    /// Read THUMB_SIZES, JPEG_QUALITY, MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES, MAX_INPUT_BYTES
-    /// and CORS_ALLOW_ORIGIN; unset variables keep their defaults. MAX_INPUT_BYTES is the one cap on
+    /// Read THUMB_SIZES, JPEG_QUALITY, MAX_PIXELS, MAX_SIDE, MAX_UPLOAD_BYTES, MAX_INPUT_BYTES,
+    /// CORS_ALLOW_ORIGIN and AVIF_ENABLED; unset variables keep their defaults. MAX_INPUT_BYTES is the one cap on
     /// an original (presigned uploads, the resize and the on-demand render all use it); the
     /// former separate presign cap, MAX_PRESIGNED_BYTES, is refused if set, so a deployment
     /// cannot keep two caps that disagree.
@@ -130,6 +153,19 @@ impl Config {
             }
             config.cors_allow_origin = Some(trimmed.to_owned());
         }
+        if let Some(value) = lookup("AVIF_ENABLED") {
+            config.avif_enabled = match value.trim() {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(ConfigError {
+                        variable: "AVIF_ENABLED",
+                        value: value.clone(),
+                        reason: "expected true or false".into(),
+                    });
+                }
+            };
+        }
         if let Some(value) = lookup("MAX_PRESIGNED_BYTES") {
             return Err(ConfigError {
                 variable: "MAX_PRESIGNED_BYTES",
@@ -156,6 +192,18 @@ impl Config {
         match file.strip_suffix(".jpg") {
             Some(size) => self.require_size(size),
             None => Err(self.invalid_size(file)),
+        }
+    }
+
+    /// A thumbnail URL's last segment: `{size}.jpg`, `{size}.webp`, `{size}.avif` or `{size}`
+    /// (negotiated), the size canonical and configured; anything else is 400 naming the sizes.
+    pub fn thumbnail_request(&self, file: &str) -> Result<ThumbnailFile, Error> {
+        match file.split_once('.') {
+            None => self.require_size(file).map(ThumbnailFile::Negotiated),
+            Some((size, extension)) => match OutputFormat::from_extension(extension) {
+                Some(format) => Ok(ThumbnailFile::Format(self.require_size(size)?, format)),
+                None => Err(self.invalid_size(file)),
+            },
         }
     }
 

@@ -1,6 +1,6 @@
 //! thumbs-core: everything thumbs knows about images, as pure synchronous functions.
 //!
-//! Bytes in, JPEG thumbnails out — [`make_thumbnails`] runs the pipeline described in docs/architecture.md:
+//! Bytes in, thumbnails out — [`render`] runs the pipeline described in docs/architecture.md:
 //!
 //! - [`format`]: which format the bytes are, from magic numbers only ([`format::sniff`]).
 //! - [`limits`]: byte, pixel and side limits, checked from the header before any pixel
@@ -10,8 +10,8 @@
 //! - [`colour`]: CMYK/YCCK and ICC profiles to sRGB, alpha flattened onto white.
 //! - [`resize`]: fit-inside-N×N geometry and Lanczos3 resampling.
 //! - [`orient`]: EXIF orientation baked into the pixels.
-//! - [`encode`]: baseline 4:2:0 JPEG with no metadata at all.
-//! - [`pipeline`]: the steps above in order, one decode for every size.
+//! - [`encode`]: JPEG, WebP or AVIF ([`encode::OutputFormat`]), no metadata at all.
+//! - [`pipeline`]: the steps above in order, one decode for every size and format ([`render`]).
 //! - [`config`]: [`Config`] from environment variables, read once at start-up.
 //! - [`id`]: [`ImageId`], content-addressed or random.
 //! - [`error`]: the crate's one [`Error`], classified by [`ErrorKind`] and a stable code (the
@@ -39,4 +39,4 @@ pub use decode::{DecodedImage, ImageInfo, decode, probe};
 pub use error::{Error, ErrorKind};
 pub use format::{Format, sniff};
 pub use id::ImageId;
-pub use pipeline::{Thumbnail, Thumbnails, make_thumbnails};
+pub use pipeline::{Rendered, Thumbnail, Thumbnails, Variant, make_thumbnails, render};

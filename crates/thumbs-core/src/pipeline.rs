@@ -1,15 +1,76 @@
-//! The whole job: one decode, every size. The pipeline of docs/architecture.md in code order:
-//! sniff → limits → decode (shrink-on-load) → colour → resize → orient → encode.
+//! The whole job: one decode, every size, every format. The pipeline of docs/architecture.md in
+//! code order: sniff → limits → decode (shrink-on-load) → colour → resize → orient → encode.
+//!
+//! [`render`] is the one render path: the resize function calls it for every configured size in
+//! JPEG and WebP, serve's on-demand render for the one size × format a request is missing.
+//! The limits are checked inside [`decode`] from the header, so the header is read once.
 
 use crate::colour;
 use crate::config::{Config, ThumbnailSize};
 use crate::decode::{ImageInfo, decode};
-use crate::encode::encode_jpeg;
+use crate::encode::{EncodeSettings, OutputFormat, encode};
 use crate::error::Error;
 use crate::orient;
 use crate::resize::{fit_within, resize};
 
-/// One encoded thumbnail.
+/// One encoded thumbnail in one format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Variant {
+    pub size: ThumbnailSize,
+    pub format: OutputFormat,
+    /// Width and height of the image (upright).
+    pub width: u32,
+    pub height: u32,
+    pub bytes: Vec<u8>,
+}
+
+/// Every variant made from one original, plus what its header said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub source: ImageInfo,
+    /// Size-major: for each of `sizes` in order, each of `formats` in order.
+    pub variants: Vec<Variant>,
+}
+
+/// Decode `bytes` once (limits checked from the header first) and encode each of `sizes` (fit
+/// inside N×N, never upscale) in each of `formats`, with `config`'s JPEG quality and the
+/// measured settings of the other formats ([`EncodeSettings`]).
+pub fn render(
+    bytes: &[u8],
+    sizes: &[ThumbnailSize],
+    formats: &[OutputFormat],
+    config: &Config,
+) -> Result<Rendered, Error> {
+    let settings = EncodeSettings {
+        jpeg_quality: config.jpeg_quality,
+        ..EncodeSettings::default()
+    };
+    let largest = sizes.iter().map(|s| s.get()).max();
+    let decoded = decode(bytes, largest, &config.limits)?;
+    let pixels = colour::to_srgb(decoded.pixels, decoded.icc_profile.as_deref())?;
+    let mut variants = Vec::with_capacity(sizes.len() * formats.len());
+    for &size in sizes {
+        // Geometry from the full-size header, so shrink-on-load never changes the output
+        // size; resize in stored orientation (fit is symmetric), then turn the small image.
+        let (w, h) = fit_within(decoded.stored_width, decoded.stored_height, size.get());
+        let upright = orient::apply(resize(&pixels, w, h)?, decoded.orientation)?;
+        for &format in formats {
+            variants.push(Variant {
+                size,
+                format,
+                width: upright.width,
+                height: upright.height,
+                bytes: encode(&upright, format, &settings)?,
+            });
+        }
+    }
+    Ok(Rendered {
+        source: decoded.info,
+        variants,
+    })
+}
+
+/// One encoded JPEG thumbnail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Thumbnail {
     pub size: ThumbnailSize,
@@ -19,7 +80,7 @@ pub struct Thumbnail {
     pub jpeg: Vec<u8>,
 }
 
-/// All thumbnails of one original, plus what its header said.
+/// All JPEG thumbnails of one original, plus what its header said.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Thumbnails {
     pub source: ImageInfo,
@@ -27,33 +88,24 @@ pub struct Thumbnails {
     pub images: Vec<Thumbnail>,
 }
 
-/// Decode `bytes` once and make a JPEG for each of `sizes` (fit inside N×N, never upscale),
-/// with `config`'s quality and limits.
+/// [`render`] in JPEG only (the CLI's `thumbnail` command and the tests of the JPEG path).
 pub fn make_thumbnails(
     bytes: &[u8],
     sizes: &[ThumbnailSize],
     config: &Config,
 ) -> Result<Thumbnails, Error> {
-    let largest = sizes.iter().map(|s| s.get()).max();
-    let decoded = decode(bytes, largest, &config.limits)?;
-    let pixels = colour::to_srgb(decoded.pixels, decoded.icc_profile.as_deref())?;
-    let images = sizes
-        .iter()
-        .map(|&size| {
-            // Geometry from the full-size header, so shrink-on-load never changes the output
-            // size; resize in stored orientation (fit is symmetric), then turn the small image.
-            let (w, h) = fit_within(decoded.stored_width, decoded.stored_height, size.get());
-            let upright = orient::apply(resize(&pixels, w, h)?, decoded.orientation)?;
-            Ok(Thumbnail {
-                size,
-                width: upright.width,
-                height: upright.height,
-                jpeg: encode_jpeg(&upright, config.jpeg_quality)?,
-            })
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
+    let rendered = render(bytes, sizes, &[OutputFormat::Jpeg], config)?;
     Ok(Thumbnails {
-        source: decoded.info,
-        images,
+        source: rendered.source,
+        images: rendered
+            .variants
+            .into_iter()
+            .map(|v| Thumbnail {
+                size: v.size,
+                width: v.width,
+                height: v.height,
+                jpeg: v.bytes,
+            })
+            .collect(),
     })
 }

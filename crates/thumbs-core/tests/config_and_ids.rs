@@ -182,3 +182,59 @@ fn thumbnail_file_names_are_canonical_size_dot_jpg() {
         assert!(err.to_string().contains("128, 256, 512"), "{bad}: {err}");
     }
 }
+
+#[test]
+fn thumbnail_requests_name_a_format_or_ask_for_negotiation() {
+    use thumbs_core::config::ThumbnailFile;
+    use thumbs_core::encode::OutputFormat;
+    let config = thumbs_core::Config::default();
+    let size = |n| ThumbnailSize::new(n).unwrap();
+    assert_eq!(
+        config.thumbnail_request("256.jpg").unwrap(),
+        ThumbnailFile::Format(size(256), OutputFormat::Jpeg)
+    );
+    assert_eq!(
+        config.thumbnail_request("128.webp").unwrap(),
+        ThumbnailFile::Format(size(128), OutputFormat::WebP)
+    );
+    assert_eq!(
+        config.thumbnail_request("512.avif").unwrap(),
+        ThumbnailFile::Format(size(512), OutputFormat::Avif)
+    );
+    assert_eq!(
+        config.thumbnail_request("256").unwrap(),
+        ThumbnailFile::Negotiated(size(256))
+    );
+    for bad in [
+        "0256",
+        "256.png",
+        "256.jpeg",
+        "256.JPG",
+        "256.",
+        ".webp",
+        "100",
+        "256.webp.avif",
+    ] {
+        let err = config.thumbnail_request(bad).expect_err(bad);
+        assert!(err.to_string().contains("128, 256, 512"), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn avif_enabled_is_true_or_false() {
+    let lookup =
+        |value: &'static str| move |name: &str| (name == "AVIF_ENABLED").then(|| value.to_owned());
+    assert!(!thumbs_core::Config::default().avif_enabled);
+    assert!(
+        thumbs_core::Config::from_lookup(lookup("true"))
+            .unwrap()
+            .avif_enabled
+    );
+    assert!(
+        !thumbs_core::Config::from_lookup(lookup("false"))
+            .unwrap()
+            .avif_enabled
+    );
+    let err = thumbs_core::Config::from_lookup(lookup("yes")).unwrap_err();
+    assert_eq!(err.variable, "AVIF_ENABLED");
+}

@@ -140,3 +140,49 @@ proptest! {
         prop_assert_eq!(rgb(&t.jpeg).dimensions(), (t.width, t.height));
     }
 }
+
+/// The one render path: every size × format from one call, each format the same dimensions,
+/// the WebP at no lower SSIM than the JPEG against a full decode, and at least 20 % smaller at
+/// 128 and 256 px. (At 512 px this fixture's JPEG is already small, 8 KB, and the WebP that
+/// matches its SSIM is larger: like the two soft photos of docs/performance.md, "Formats".)
+#[test]
+fn render_makes_every_size_in_every_format_requested() {
+    use thumbs_core::encode::{OutputFormat, ssim};
+    let config = Config::default();
+    let bytes = fixture("rocket.jpg");
+    let formats = [OutputFormat::Jpeg, OutputFormat::WebP];
+    let rendered = thumbs_core::render(&bytes, &config.sizes, &formats, &config).unwrap();
+    assert_eq!(rendered.variants.len(), config.sizes.len() * formats.len());
+    let full = decode(&bytes, None, &config.limits).unwrap();
+    let full = thumbs_core::colour::to_srgb(full.pixels, full.icc_profile.as_deref()).unwrap();
+    for pair in rendered.variants.chunks(2) {
+        let (jpeg, webp) = (&pair[0], &pair[1]);
+        assert_eq!(
+            (jpeg.format, webp.format),
+            (OutputFormat::Jpeg, OutputFormat::WebP)
+        );
+        assert_eq!(jpeg.size, webp.size);
+        assert_eq!((jpeg.width, jpeg.height), (webp.width, webp.height));
+        let (w, h) = (jpeg.width, jpeg.height);
+        assert_eq!(rgb(&jpeg.bytes).dimensions(), (w, h));
+        assert_eq!(rgb(&webp.bytes).dimensions(), (w, h));
+        let reference = thumbs_core::resize::resize(&full, w, h).unwrap();
+        let score = |file: &[u8]| {
+            ssim::ssim_rgb(&reference.data, rgb(file).as_raw(), w as usize, h as usize)
+        };
+        let (sj, sw) = (score(&jpeg.bytes), score(&webp.bytes));
+        assert!(sw >= sj, "{}: WebP SSIM {sw} < JPEG {sj}", jpeg.size);
+        assert!(
+            jpeg.size.get() == 512 || webp.bytes.len() * 5 <= jpeg.bytes.len() * 4,
+            "{}: WebP {} bytes, JPEG {}: not 20 % smaller",
+            jpeg.size,
+            webp.bytes.len(),
+            jpeg.bytes.len()
+        );
+    }
+    // The JPEG-only entry point is the same path: byte-identical JPEGs.
+    let jpegs = make_thumbnails(&bytes, &config.sizes, &config).unwrap();
+    for (t, v) in jpegs.images.iter().zip(rendered.variants.iter().step_by(2)) {
+        assert_eq!(t.jpeg, v.bytes);
+    }
+}

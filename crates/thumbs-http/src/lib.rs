@@ -8,10 +8,13 @@
 //! - [`public_base`] and [`thumbnail_urls`]: the URLs a reply hands to clients, with the API
 //!   Gateway stage prefix when the request came through the default `execute-api` host.
 //!
+//! - [`accept`]: `Accept` → the format of a negotiated thumbnail URL.
+//!
 //! - [`cors`]: the CORS headers on every response of the HTTP functions.
 //!
 //! No image logic and no S3 calls here: only translation between core and store types and HTTP.
 
+pub mod accept;
 pub mod cors;
 pub mod error;
 
@@ -21,6 +24,7 @@ use lambda_http::http::{StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use thumbs_core::config::ThumbnailSize;
+use thumbs_core::encode::OutputFormat;
 use thumbs_core::id::ImageId;
 
 /// `{"error":{"code","message"}}` with the error's status, plus `Retry-After` on 503.
@@ -87,6 +91,34 @@ pub fn thumbnail_urls(
                 size.to_string(),
                 format!("{base}/images/{id}/{size}.jpg").into(),
             )
+        })
+        .collect()
+}
+
+/// Size → `{"jpeg", "webp", "avif": {base}/images/{id}/{size}.{ext}, "negotiated":
+/// {base}/images/{id}/{size}}` (the negotiated URL picks the format from the request's Accept).
+pub fn variant_urls(
+    base: &str,
+    id: &ImageId,
+    sizes: &[ThumbnailSize],
+) -> serde_json::Map<String, serde_json::Value> {
+    sizes
+        .iter()
+        .map(|size| {
+            let mut urls: serde_json::Map<String, serde_json::Value> = OutputFormat::ALL
+                .into_iter()
+                .map(|format| {
+                    (
+                        format.name().to_owned(),
+                        format!("{base}/images/{id}/{size}.{}", format.extension()).into(),
+                    )
+                })
+                .collect();
+            urls.insert(
+                "negotiated".to_owned(),
+                format!("{base}/images/{id}/{size}").into(),
+            );
+            (size.to_string(), urls.into())
         })
         .collect()
 }

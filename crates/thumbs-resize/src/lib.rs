@@ -2,7 +2,7 @@
 //!
 //! [`Resize`] turns each record into thumbnails: decode the key (S3 URL-encodes it), skip what
 //! is not ours or already done, read the original within the limits, make every configured
-//! size from ONE decode (thumbs-core), write them, and write `manifest.json` LAST — its presence
+//! size in JPEG and WebP ([`AHEAD_FORMATS`]) from ONE decode (`thumbs_core::render`), write them, and write `manifest.json` LAST — its presence
 //! is the "ready" marker and what makes duplicate deliveries harmless.
 //!
 //! Deletes stick (`docs/lifecycle.md`): the tombstone `tombstones/{id}` is looked at before
@@ -19,6 +19,7 @@
 
 use aws_lambda_events::event::s3::{S3Event, S3EventRecord};
 use thumbs_core::config::Config;
+use thumbs_core::encode::OutputFormat;
 use thumbs_core::error::Error;
 use thumbs_core::id::ImageId;
 use thumbs_store::event::{decode_key, is_test_event};
@@ -52,6 +53,11 @@ pub enum Outcome {
     /// The image was deleted (before or while this ran): everything of it was removed.
     Deleted(ImageId),
 }
+
+/// The formats made ahead, for every configured size: JPEG (every client) and WebP (fits the
+/// encode-time budget). AVIF is made on its first request by thumbs-serve (docs/performance.md,
+/// "Formats").
+pub const AHEAD_FORMATS: [OutputFormat; 2] = [OutputFormat::Jpeg, OutputFormat::WebP];
 
 #[derive(Debug, Clone)]
 pub struct Resize {
@@ -182,8 +188,7 @@ impl Resize {
         let config = self.config.clone();
         // CPU-bound: keep it off the async worker threads.
         let made = tokio::task::spawn_blocking(move || {
-            thumbs_core::probe(&bytes, &config.limits)?;
-            thumbs_core::make_thumbnails(&bytes, &config.sizes, &config)
+            thumbs_core::render(&bytes, &config.sizes, &AHEAD_FORMATS, &config)
         })
         .await
         .unwrap_or_else(|join| Err(Error::Encode(format!("thumbnail task failed: {join}"))));
@@ -192,20 +197,21 @@ impl Resize {
             Err(err) => return self.fail(id, &err).await,
         };
 
-        let mut written = Vec::with_capacity(thumbnails.images.len());
-        for thumb in &thumbnails.images {
+        let mut written = Vec::with_capacity(thumbnails.variants.len());
+        for thumb in &thumbnails.variants {
             if lifecycle::is_deleted(&self.store, id).await? {
                 return Ok(Outcome::Deleted(id.clone()));
             }
-            let key = ThumbnailKey::new(id, thumb.size);
+            let key = ThumbnailKey::variant(id, thumb.size, thumb.format);
             self.store
-                .put(key.as_str(), thumb.jpeg.clone(), "image/jpeg")
+                .put(key.as_str(), thumb.bytes.clone(), thumb.format.mime())
                 .await?;
             written.push(ManifestThumbnail {
                 size: thumb.size.get(),
+                format: thumb.format.name().to_owned(),
                 width: thumb.width,
                 height: thumb.height,
-                bytes: thumb.jpeg.len() as u64,
+                bytes: thumb.bytes.len() as u64,
             });
         }
         let manifest = Manifest {

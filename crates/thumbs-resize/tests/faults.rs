@@ -91,9 +91,12 @@ async fn assert_complete(s: &Stack, id: &ImageId) -> Manifest {
         .unwrap()
         .expect("manifest written");
     let config = Config::default();
-    let listed: Vec<u32> = manifest.thumbnails.iter().map(|t| t.size).collect();
+    // Each size twice: its JPEG, then its WebP.
+    let mut listed: Vec<u32> = manifest.thumbnails.iter().map(|t| t.size).collect();
+    listed.dedup();
     let sizes: Vec<u32> = config.sizes.iter().map(|s| s.get()).collect();
     assert_eq!(listed, sizes);
+    assert_eq!(manifest.thumbnails.len(), 2 * sizes.len());
     for size in &config.sizes {
         let thumb = s
             .direct

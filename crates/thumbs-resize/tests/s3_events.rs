@@ -74,7 +74,7 @@ async fn put_original(s: &mut Stack, bytes: &[u8]) -> ImageId {
 }
 
 #[tokio::test]
-async fn put_event_writes_every_size_then_the_manifest_last() {
+async fn put_event_writes_every_size_in_jpeg_and_webp_then_the_manifest_last() {
     let mut s = stack().await;
     let id = put_original(&mut s, JPEG).await;
     let outcomes = s
@@ -89,8 +89,11 @@ async fn put_event_writes_every_size_then_the_manifest_last() {
         written,
         [
             format!("thumbnails/{id}/128.jpg"),
+            format!("thumbnails/{id}/128.webp"),
             format!("thumbnails/{id}/256.jpg"),
+            format!("thumbnails/{id}/256.webp"),
             format!("thumbnails/{id}/512.jpg"),
+            format!("thumbnails/{id}/512.webp"),
             format!("thumbnails/{id}/manifest.json"),
         ]
     );
@@ -106,20 +109,46 @@ async fn put_event_writes_every_size_then_the_manifest_last() {
         manifest
             .thumbnails
             .iter()
-            .map(|t| t.size)
+            .map(|t| (t.size, t.format.as_str()))
             .collect::<Vec<_>>(),
-        [128, 256, 512]
+        [
+            (128, "jpeg"),
+            (128, "webp"),
+            (256, "jpeg"),
+            (256, "webp"),
+            (512, "jpeg"),
+            (512, "webp")
+        ]
     );
     for t in &manifest.thumbnails {
         assert!(t.width.max(t.height) <= t.size && t.width.max(t.height) > 0);
+        let (ext, mime, magic) = match t.format.as_str() {
+            "jpeg" => ("jpg", "image/jpeg", &b"\xff\xd8"[..]),
+            _ => ("webp", "image/webp", &b"RIFF"[..]),
+        };
         let object = s
             .store
-            .get(&format!("thumbnails/{id}/{}.jpg", t.size))
+            .get(&format!("thumbnails/{id}/{}.{ext}", t.size))
             .await
             .unwrap();
         assert_eq!(object.bytes.len() as u64, t.bytes);
-        assert_eq!(object.meta.content_type.as_deref(), Some("image/jpeg"));
-        assert_eq!(&object.bytes[..2], b"\xff\xd8");
+        assert_eq!(object.meta.content_type.as_deref(), Some(mime));
+        assert!(object.bytes.starts_with(magic), "{}", t.format);
+        // The WebP is the smaller file of the two.
+        if t.format == "webp" {
+            let jpeg = manifest
+                .thumbnails
+                .iter()
+                .find(|j| j.size == t.size && j.format == "jpeg")
+                .unwrap();
+            assert!(
+                t.bytes < jpeg.bytes,
+                "{} webp {} >= jpeg {}",
+                t.size,
+                t.bytes,
+                jpeg.bytes
+            );
+        }
     }
 }
 

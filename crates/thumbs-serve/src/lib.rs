@@ -19,13 +19,17 @@
 
 use lambda_http::http::{HeaderMap, Method, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
-use thumbs_core::config::{Config, ThumbnailSize};
+use thumbs_core::config::{Config, ThumbnailFile, ThumbnailSize};
+use thumbs_core::encode::OutputFormat;
 use thumbs_core::error::Error;
 use thumbs_core::id::ImageId;
 use thumbs_store::layout::{self, Failure, Manifest, OriginalKey, ThumbnailKey};
 use thumbs_store::{Store, StoreError, lifecycle};
 
-use thumbs_http::{ApiError, error_response, json_response, public_base, thumbnail_urls};
+use thumbs_http::accept::{self, FORMAT_HEADER};
+use thumbs_http::{
+    ApiError, error_response, json_response, public_base, thumbnail_urls, variant_urls,
+};
 
 /// The upload page, served at `GET /`.
 pub const INDEX_HTML: &str = include_str!("../assets/index.html");
@@ -155,7 +159,8 @@ impl Serve {
         response
     }
 
-    /// `GET /images/{id}/{size}.jpg`.
+    /// `GET /images/{id}/{size}.jpg`, `.webp`, `.avif` (that format) and `GET /images/{id}/{size}`
+    /// (the format [`Serve::negotiate`] picks, with `Vary: Accept`).
     async fn thumbnail(
         &self,
         id: &str,
@@ -164,11 +169,20 @@ impl Serve {
         head: bool,
     ) -> Result<Response<Body>, ApiError> {
         let id = ImageId::parse(id).map_err(|err| ApiError::from(&err))?;
-        let size = self
+        let requested = self
             .config
-            .thumbnail_file(file)
+            .thumbnail_request(file)
             .map_err(|err| ApiError::from(&err))?;
-        let key = ThumbnailKey::new(&id, size);
+        let (size, format, negotiated) = match requested {
+            ThumbnailFile::Format(size, format) => (size, format, false),
+            ThumbnailFile::Negotiated(size) => (size, self.negotiate(headers)?, true),
+        };
+        let reply = Reply {
+            format,
+            negotiated,
+            if_none_match: headers,
+        };
+        let key = ThumbnailKey::variant(&id, size, format);
 
         // The tombstone decides, whatever the read finds: a thumbnail may still exist for a
         // moment after a DELETE (a writer that has not yet undone its write), and a request
@@ -179,7 +193,7 @@ impl Serve {
             let (meta, deleted) = tokio::join!(self.store.head(key.as_str()), deleted);
             if let Some(meta) = meta.map_err(|e| store_error(&e))? {
                 refuse_if(&id, deleted)?;
-                return Ok(image_response(headers, meta.etag, meta.size, None));
+                return Ok(reply.image(meta.etag, meta.size, None));
             }
         } else {
             let (object, deleted) = tokio::join!(self.store.get(key.as_str()), deleted);
@@ -187,24 +201,47 @@ impl Serve {
                 Ok(object) => {
                     refuse_if(&id, deleted)?;
                     let etag = object.meta.etag.clone();
-                    return Ok(image_response(
-                        headers,
-                        etag,
-                        object.meta.size,
-                        Some(object.bytes.to_vec()),
-                    ));
+                    return Ok(reply.image(etag, object.meta.size, Some(object.bytes.to_vec())));
                 }
                 Err(StoreError::NotFound { .. }) => {}
                 Err(err) => return Err(store_error(&err)),
             }
         }
 
-        let (jpeg, etag) = self
-            .render_on_demand(&id, size)
+        let (bytes, etag) = self
+            .render_on_demand(&id, size, format)
             .await
             .map_err(ApiError::about_stored_original)?;
-        let len = jpeg.len() as u64;
-        Ok(image_response(headers, etag, len, (!head).then_some(jpeg)))
+        let len = bytes.len() as u64;
+        Ok(reply.image(etag, len, (!head).then_some(bytes)))
+    }
+
+    /// The format of a negotiated thumbnail request. The CDN's viewer-request function has
+    /// already normalised `Accept` into [`FORMAT_HEADER`] when it is present (a value other
+    /// than avif, webp or jpeg is 400); otherwise thumbs-http's rule reads `Accept`. AVIF only
+    /// when it is enabled: an AVIF client otherwise gets WebP, which every AVIF browser decodes.
+    fn negotiate(&self, headers: &HeaderMap) -> Result<OutputFormat, ApiError> {
+        let avif = self.config.avif_enabled;
+        if let Some(value) = headers.get(FORMAT_HEADER) {
+            let format = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.parse::<OutputFormat>().ok())
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "invalid_format",
+                        format!("{FORMAT_HEADER} must be one of avif, webp, jpeg"),
+                    )
+                })?;
+            return Ok(match format {
+                OutputFormat::Avif if !avif => OutputFormat::WebP,
+                other => other,
+            });
+        }
+        let accept = headers
+            .get(header::ACCEPT)
+            .map(|v| v.to_str().unwrap_or(""));
+        Ok(accept::negotiate(accept, avif))
     }
 
     /// 404 `deleted` if the image's tombstone exists.
@@ -218,15 +255,18 @@ impl Serve {
         Ok(())
     }
 
-    /// The original exists but this thumbnail does not (yet): render just this size, write it
-    /// (the resize will write the same bytes — the pipeline is deterministic), and serve it.
-    /// A writer like the resize, with the same rule: the tombstone is checked before the
-    /// write and again after it, and if the image was deleted meanwhile the thumbnail just
-    /// written is removed and the answer is 404.
+    /// The original exists but this variant does not (yet): the resize has not written it, or
+    /// it is an AVIF, which is only made on request. Render just this size × format
+    /// (`thumbs_core::render`, the resize's path), write it (a JPEG or WebP the resize writes
+    /// too is the same bytes — the pipeline is deterministic), and serve it. A writer like the
+    /// resize, with the same rule: the tombstone is checked before the write and again after
+    /// it, and if the image was deleted meanwhile the variant just written is removed and the
+    /// answer is 404.
     async fn render_on_demand(
         &self,
         id: &ImageId,
         size: ThumbnailSize,
+        format: OutputFormat,
     ) -> Result<(Vec<u8>, Option<String>), ApiError> {
         self.refuse_deleted(id).await?;
         let limit = self.config.limits.max_input_bytes as u64;
@@ -249,24 +289,25 @@ impl Serve {
         };
         let config = self.config.clone();
         let bytes = original.bytes;
+        let started = std::time::Instant::now();
         let made = tokio::task::spawn_blocking(move || {
-            thumbs_core::probe(&bytes, &config.limits)?;
-            thumbs_core::make_thumbnails(&bytes, &[size], &config)
+            thumbs_core::render(&bytes, &[size], &[format], &config)
         })
         .await
         .unwrap_or_else(|join| Err(Error::Encode(format!("thumbnail task failed: {join}"))))
         .map_err(|err| ApiError::from(&err))?;
-        let jpeg = made
-            .images
+        let render_ms = started.elapsed().as_millis() as u64;
+        let encoded = made
+            .variants
             .into_iter()
             .next()
-            .map(|t| t.jpeg)
+            .map(|t| t.bytes)
             .ok_or_else(|| ApiError::internal("internal", "no thumbnail was produced"))?;
-        let key = ThumbnailKey::new(id, size);
+        let key = ThumbnailKey::variant(id, size, format);
         self.refuse_deleted(id).await?;
         let written = self
             .store
-            .put(key.as_str(), jpeg.clone(), "image/jpeg")
+            .put(key.as_str(), encoded.clone(), format.mime())
             .await
             .map_err(|e| store_error(&e));
         // After the write (or its failure: it may have landed anyway), once more.
@@ -277,7 +318,7 @@ impl Serve {
                     .delete(key.as_str())
                     .await
                     .map_err(|e| store_error(&e))?;
-                tracing::info!(%id, %size, "deleted while rendering: thumbnail removed");
+                tracing::info!(%id, %size, %format, "deleted while rendering: thumbnail removed");
                 return Err(deleted_error(id));
             }
             Err(err) => {
@@ -288,30 +329,36 @@ impl Serve {
             }
         }
         let etag = written?;
-        tracing::info!(%id, %size, bytes = jpeg.len(), "rendered on demand");
-        Ok((jpeg, etag))
+        tracing::info!(%id, %size, %format, bytes = encoded.len(), render_ms, "rendered on demand");
+        Ok((encoded, etag))
     }
 
     /// `GET /images/{id}`: deleted (tombstone, 404) > ready (manifest) > failed (error.json) >
     /// processing (original) > 404.
     ///
-    /// Same shape as the upload reply: `thumbnails` maps each configured size to its URL (all of
-    /// them work while processing, since missing ones are rendered on demand) and `sizes` lists
-    /// the thumbnails already stored.
+    /// Same shape as the upload reply: `thumbnails` maps each configured size to its JPEG URL and
+    /// `formats` to its URL per format plus the negotiated one (all of them work while
+    /// processing, since missing ones are rendered on demand); `sizes` lists the sizes whose
+    /// JPEG is stored and `stored` every stored variant (size → formats).
     async fn status(&self, req: &Request, id: &str) -> Result<Response<Body>, ApiError> {
         let id = ImageId::parse(id).map_err(|err| ApiError::from(&err))?;
         self.refuse_deleted(&id).await?;
         let base = public_base(req);
         let urls = thumbnail_urls(&base, &id, &self.config.sizes);
+        let formats = variant_urls(&base, &id, &self.config.sizes);
         let manifest: Option<Manifest> = self
             .store
             .get_json(&layout::manifest_key(&id))
             .await
             .map_err(|e| store_error(&e))?;
         let body = if let Some(manifest) = manifest {
-            let sizes: Vec<u32> = manifest.thumbnails.iter().map(|t| t.size).collect();
+            let mut sizes: Vec<u32> = manifest.thumbnails.iter().map(|t| t.size).collect();
+            sizes.dedup();
+            // The manifest lists what the resize made; AVIFs rendered since are in the bucket.
+            let stored = self.stored_variants(&id).await?;
             serde_json::json!({ "id": id, "status": "ready", "sizes": sizes, "original": manifest.source,
-                                "thumbnails": urls, "outputs": manifest.thumbnails })
+                                "thumbnails": urls, "formats": formats, "stored": stored,
+                                "outputs": manifest.thumbnails })
         } else if let Some(failure) = self
             .store
             .get_json::<Failure>(&layout::error_key(&id))
@@ -319,28 +366,19 @@ impl Serve {
             .map_err(|e| store_error(&e))?
         {
             serde_json::json!({ "id": id, "status": "failed", "reason": failure.reason, "code": failure.code,
-                                "sizes": [], "thumbnails": {} })
+                                "sizes": [], "thumbnails": {}, "formats": {}, "stored": {} })
         } else if let Some(original) = self
             .store
             .head(OriginalKey::new(&id).as_str())
             .await
             .map_err(|e| store_error(&e))?
         {
-            let prefix = layout::thumbnails_prefix(&id);
-            let mut sizes: Vec<u32> = self
-                .store
-                .list(&prefix)
-                .await
-                .map_err(|e| store_error(&e))?
+            let stored = self.stored_variants(&id).await?;
+            let sizes: Vec<u32> = stored
                 .iter()
-                .filter_map(|key| {
-                    key.strip_prefix(&prefix)?
-                        .strip_suffix(".jpg")?
-                        .parse()
-                        .ok()
-                })
+                .filter(|(_, formats)| formats.contains(&OutputFormat::Jpeg.name()))
+                .map(|(size, _)| *size)
                 .collect();
-            sizes.sort_unstable();
             let age = original
                 .last_modified
                 .and_then(|at| std::time::SystemTime::now().duration_since(at).ok());
@@ -351,10 +389,11 @@ impl Serve {
                     tracing::warn!(%id, age_s = age.as_secs(), "original without manifest or error record past the processing bound");
                     serde_json::json!({ "id": id, "status": "failed", "code": "stalled",
                         "reason": format!("no thumbnails {} s after the upload: the background resize did not finish; its event waits for a redrive, after which this can still become ready", age.as_secs()),
-                        "sizes": sizes, "thumbnails": urls })
+                        "sizes": sizes, "thumbnails": urls, "formats": formats, "stored": stored })
                 }
                 _ => {
-                    serde_json::json!({ "id": id, "status": "processing", "sizes": sizes, "thumbnails": urls })
+                    serde_json::json!({ "id": id, "status": "processing", "sizes": sizes, "thumbnails": urls,
+                                        "formats": formats, "stored": stored })
                 }
             }
         } else {
@@ -366,37 +405,76 @@ impl Serve {
             .insert(header::CACHE_CONTROL, "no-store".parse().expect("static"));
         Ok(resp)
     }
+
+    /// Size → the formats stored for it (`{"256": ["jpeg", "webp"]}`), from one LIST of
+    /// `thumbnails/{id}/`, sizes ascending, formats in [`OutputFormat::ALL`] order.
+    async fn stored_variants(
+        &self,
+        id: &ImageId,
+    ) -> Result<std::collections::BTreeMap<u32, Vec<&'static str>>, ApiError> {
+        let prefix = layout::thumbnails_prefix(id);
+        let mut stored: std::collections::BTreeMap<u32, Vec<OutputFormat>> = Default::default();
+        for key in self
+            .store
+            .list(&prefix)
+            .await
+            .map_err(|e| store_error(&e))?
+        {
+            if let Some((size, format)) =
+                key.strip_prefix(&prefix).and_then(ThumbnailKey::parse_file)
+            {
+                stored.entry(size).or_default().push(format);
+            }
+        }
+        Ok(stored
+            .into_iter()
+            .map(|(size, mut formats)| {
+                formats.sort_unstable();
+                (size, formats.into_iter().map(OutputFormat::name).collect())
+            })
+            .collect())
+    }
 }
 
-/// 200 with the JPEG (or headers only for HEAD), or 304 when `If-None-Match` has our ETag.
-fn image_response(
-    req_headers: &HeaderMap,
-    etag: Option<String>,
-    len: u64,
-    body: Option<Vec<u8>>,
-) -> Response<Body> {
-    let etag = etag.unwrap_or_else(|| "\"thumbs\"".to_owned());
-    let mut builder = Response::builder()
-        .header(header::ETAG, &etag)
-        .header(header::CACHE_CONTROL, CACHE_CONTROL);
-    if if_none_match(req_headers, &etag) {
-        // The type of the representation the client holds: without it API Gateway would label
-        // the empty 304 `application/json`, its default for a proxy response with no type.
-        return builder
-            .status(StatusCode::NOT_MODIFIED)
-            .header(header::CONTENT_TYPE, "image/jpeg")
-            .body(Body::Empty)
-            .expect("valid response");
+/// How a thumbnail is answered: its format, whether the URL was the negotiated one, and the
+/// request's headers (`If-None-Match` is read once, when the ETag is known).
+struct Reply<'a> {
+    format: OutputFormat,
+    negotiated: bool,
+    if_none_match: &'a HeaderMap,
+}
+
+impl Reply<'_> {
+    /// 200 with the image (or headers only for HEAD), or 304 when `If-None-Match` has our
+    /// ETag. A negotiated answer carries `Vary: Accept` either way (a cache must not hand
+    /// this body to a client with another Accept), and the ETag of the variant it is, so two
+    /// formats of one thumbnail never share an ETag.
+    fn image(&self, etag: Option<String>, len: u64, body: Option<Vec<u8>>) -> Response<Body> {
+        let etag = etag.unwrap_or_else(|| format!("\"thumbs-{}\"", self.format.name()));
+        let mut builder = Response::builder()
+            .header(header::ETAG, &etag)
+            .header(header::CACHE_CONTROL, CACHE_CONTROL)
+            // The type of the representation: on a 304 without it API Gateway would label the
+            // empty answer `application/json`, its default for a proxy response with no type.
+            .header(header::CONTENT_TYPE, self.format.mime());
+        if self.negotiated {
+            builder = builder.header(header::VARY, "Accept");
+        }
+        if if_none_match(self.if_none_match, &etag) {
+            return builder
+                .status(StatusCode::NOT_MODIFIED)
+                .body(Body::Empty)
+                .expect("valid response");
+        }
+        builder = builder
+            .status(StatusCode::OK)
+            .header(header::CONTENT_LENGTH, len);
+        let body = match body {
+            Some(bytes) => Body::Binary(bytes),
+            None => Body::Empty,
+        };
+        builder.body(body).expect("valid response")
     }
-    builder = builder
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "image/jpeg")
-        .header(header::CONTENT_LENGTH, len);
-    let body = match body {
-        Some(bytes) => Body::Binary(bytes),
-        None => Body::Empty,
-    };
-    builder.body(body).expect("valid response")
 }
 
 /// RFC 9110 13.1.2: weak comparison; `*` matches any current representation.

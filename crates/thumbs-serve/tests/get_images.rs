@@ -340,3 +340,208 @@ fn one_config_holds_the_core_settings_and_the_processing_bound() {
     .unwrap_err();
     assert!(err.contains("PROCESSING_TIMEOUT_SECONDS"), "{err}");
 }
+
+/// The Accept rows of the shared table (infra/accept-cases.json) for real browsers' `<img>`.
+const CHROME: &str = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
+const SAFARI_14: &str = "image/webp,image/png,image/svg+xml,image/*;q=0.8,video/*;q=0.8,*/*;q=0.5";
+const CURL: &str = "*/*";
+
+fn serve_with_avif(s: &Stack, enabled: bool) -> Serve {
+    let config = Config {
+        avif_enabled: enabled,
+        ..Config::default()
+    };
+    Serve::new(config, s.store.clone())
+}
+
+fn with_headers(path: &str, headers: &[(&str, &str)]) -> lambda_http::Request {
+    event("GET", path, serde_json::Value::Null, headers)
+}
+
+fn body(resp: &Response<Body>) -> Vec<u8> {
+    resp.body().as_ref().to_vec()
+}
+
+#[tokio::test]
+async fn each_extension_is_its_format_with_its_own_etag() {
+    let mut s = stack().await;
+    let id = resized(&mut s, JPEG).await;
+    let mut etags = Vec::new();
+    for (ext, mime, magic) in [
+        ("jpg", "image/jpeg", &b"\xff\xd8\xff"[..]),
+        ("webp", "image/webp", &b"RIFF"[..]),
+        ("avif", "image/avif", &b"\0\0\0"[..]),
+    ] {
+        // Browser Accept or not, the extension decides; no Vary on these URLs.
+        let resp = s
+            .serve
+            .handle(with_headers(
+                &format!("/images/{id}/256.{ext}"),
+                &[("Accept", CHROME)],
+            ))
+            .await;
+        assert_eq!(resp.status(), 200, "{ext}");
+        assert_eq!(header(&resp, "content-type"), Some(mime));
+        assert_eq!(header(&resp, "vary"), None, "{ext}");
+        assert!(body(&resp).starts_with(magic), "{ext}");
+        etags.push(header(&resp, "etag").unwrap().to_owned());
+    }
+    etags.sort();
+    etags.dedup();
+    assert_eq!(etags.len(), 3, "{etags:?}");
+    // JPEG and WebP were made by the resize; the AVIF on its first request, then stored.
+    let stored = s.store.list(&format!("thumbnails/{id}/")).await.unwrap();
+    for ext in ["jpg", "webp", "avif"] {
+        assert!(
+            stored.contains(&format!("thumbnails/{id}/256.{ext}")),
+            "{stored:?}"
+        );
+    }
+    let manifest: serde_json::Value = s
+        .store
+        .get_json(&format!("thumbnails/{id}/manifest.json"))
+        .await
+        .unwrap()
+        .unwrap();
+    let formats: Vec<&str> = manifest["thumbnails"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["format"].as_str().unwrap())
+        .collect();
+    assert_eq!(formats, ["jpeg", "webp", "jpeg", "webp", "jpeg", "webp"]);
+}
+
+#[tokio::test]
+async fn negotiated_url_follows_accept_with_vary_and_per_format_etags() {
+    let mut s = stack().await;
+    let id = resized(&mut s, JPEG).await;
+    let path = format!("/images/{id}/256");
+    let off = serve_with_avif(&s, false);
+    let on = serve_with_avif(&s, true);
+    let cases: [(&Serve, Option<&str>, &str); 6] = [
+        (&off, Some(CHROME), "image/webp"),
+        (&on, Some(CHROME), "image/avif"),
+        (&on, Some(SAFARI_14), "image/webp"),
+        (&on, Some(CURL), "image/jpeg"),
+        (&on, Some("image/*"), "image/jpeg"),
+        (&on, Some(""), "image/jpeg"),
+    ];
+    let mut etag_of = std::collections::BTreeMap::new();
+    for (serve, accept, mime) in cases {
+        let headers: Vec<(&str, &str)> = accept.map(|a| ("Accept", a)).into_iter().collect();
+        let resp = serve.handle(with_headers(&path, &headers)).await;
+        assert_eq!(resp.status(), 200, "{accept:?}");
+        assert_eq!(header(&resp, "content-type"), Some(mime), "{accept:?}");
+        assert_eq!(header(&resp, "vary"), Some("Accept"), "{accept:?}");
+        let etag = header(&resp, "etag").unwrap().to_owned();
+        // The same bytes (and ETag) as the format's own URL.
+        let ext = mime.strip_prefix("image/").unwrap().replace("jpeg", "jpg");
+        let direct = serve.handle(get(&format!("/images/{id}/256.{ext}"))).await;
+        assert_eq!(header(&direct, "etag"), Some(etag.as_str()));
+        assert_eq!(body(&direct), body(&resp));
+        etag_of.insert(mime, etag.clone());
+
+        // 304 keeps Vary and the format's type.
+        let mut cond: Vec<(&str, &str)> = headers.clone();
+        cond.push(("If-None-Match", &etag));
+        let not_modified = serve.handle(with_headers(&path, &cond)).await;
+        assert_eq!(not_modified.status(), 304);
+        assert_eq!(header(&not_modified, "vary"), Some("Accept"));
+        assert_eq!(header(&not_modified, "content-type"), Some(mime));
+    }
+    assert_eq!(etag_of.len(), 3);
+    let distinct: std::collections::BTreeSet<_> = etag_of.values().collect();
+    assert_eq!(distinct.len(), 3, "{etag_of:?}");
+}
+
+#[tokio::test]
+async fn the_cdn_format_header_decides_and_is_validated() {
+    let mut s = stack().await;
+    let id = resized(&mut s, JPEG).await;
+    let path = format!("/images/{id}/128");
+    let off = serve_with_avif(&s, false);
+    let on = serve_with_avif(&s, true);
+    // x-thumbs-format wins over Accept.
+    let resp = on
+        .handle(with_headers(
+            &path,
+            &[("x-thumbs-format", "jpeg"), ("Accept", CHROME)],
+        ))
+        .await;
+    assert_eq!(header(&resp, "content-type"), Some("image/jpeg"));
+    let resp = on
+        .handle(with_headers(
+            &path,
+            &[("x-thumbs-format", "avif"), ("Accept", CURL)],
+        ))
+        .await;
+    assert_eq!(header(&resp, "content-type"), Some("image/avif"));
+    // AVIF only when enabled: WebP otherwise.
+    let resp = off
+        .handle(with_headers(&path, &[("x-thumbs-format", "avif")]))
+        .await;
+    assert_eq!(header(&resp, "content-type"), Some("image/webp"));
+    for bad in ["png", "AVIF", "", "webp,avif"] {
+        let resp = on
+            .handle(with_headers(&path, &[("x-thumbs-format", bad)]))
+            .await;
+        assert_eq!(resp.status(), 400, "{bad:?}");
+        assert_eq!(json(&resp)["error"]["code"], "invalid_format", "{bad:?}");
+    }
+    // Not thumbnail names: 400 naming the sizes.
+    for bad in ["256.png", "256.jpeg", "256.", "0256", "256.webp.avif"] {
+        let resp = on.handle(get(&format!("/images/{id}/{bad}"))).await;
+        assert_eq!(resp.status(), 400, "{bad}");
+        assert_eq!(json(&resp)["error"]["code"], "invalid_size", "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn avif_render_of_a_deleted_image_leaves_nothing_and_status_lists_variants() {
+    let mut s = stack().await;
+    let id = resized(&mut s, JPEG).await;
+    let status = json(&s.serve.handle(get(&format!("/images/{id}"))).await);
+    assert_eq!(status["stored"]["512"], serde_json::json!(["jpeg", "webp"]));
+    // The event's Host is the execute-api one: URLs carry the stage.
+    assert_eq!(
+        status["formats"]["512"]["negotiated"],
+        format!("/prod/images/{id}/512")
+    );
+    assert_eq!(
+        status["formats"]["512"]["avif"],
+        format!("/prod/images/{id}/512.avif")
+    );
+    let resp = s.serve.handle(get(&format!("/images/{id}/512.avif"))).await;
+    assert_eq!(resp.status(), 200);
+    let status = json(&s.serve.handle(get(&format!("/images/{id}"))).await);
+    assert_eq!(
+        status["stored"]["512"],
+        serde_json::json!(["jpeg", "webp", "avif"])
+    );
+
+    // A DELETE has written its tombstone but not yet removed anything: the original is still
+    // there, yet no route serves the image and the AVIF render writes nothing.
+    thumbs_store::lifecycle::mark_deleted(&s.store, &id)
+        .await
+        .unwrap();
+    for file in ["256.avif", "256", "256.webp", "128.jpg"] {
+        let resp = s.serve.handle(get(&format!("/images/{id}/{file}"))).await;
+        assert_eq!(resp.status(), 404, "{file}");
+        assert_eq!(json(&resp)["error"]["code"], "deleted", "{file}");
+    }
+    let left = s.store.list(&format!("thumbnails/{id}/")).await.unwrap();
+    assert!(
+        !left.contains(&format!("thumbnails/{id}/256.avif")),
+        "{left:?}"
+    );
+    // The DELETE's removal takes every variant, the AVIF rendered before it included.
+    thumbs_store::lifecycle::remove_content(&s.store, &id)
+        .await
+        .unwrap();
+    drain(&mut s.created);
+    assert_eq!(
+        s.store.list(&format!("thumbnails/{id}/")).await.unwrap(),
+        Vec::<String>::new()
+    );
+}

@@ -2,7 +2,9 @@
 //!
 //! ```text
 //! originals/{id}                   the uploaded bytes, Content-Type from sniffing
-//! thumbnails/{id}/{size}.jpg       one per configured size
+//! thumbnails/{id}/{size}.jpg       one per configured size, made by the resize
+//! thumbnails/{id}/{size}.webp      one per configured size, made by the resize
+//! thumbnails/{id}/{size}.avif      made on the first request for it, then read from here
 //! thumbnails/{id}/manifest.json    written LAST: the "ready" marker (Manifest)
 //! thumbnails/{id}/error.json       written on a permanent failure (Failure)
 //! tombstones/{id}                  written FIRST by DELETE: the image is gone for good (Tombstone)
@@ -13,6 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 use thumbs_core::config::ThumbnailSize;
+use thumbs_core::encode::OutputFormat;
 use thumbs_core::id::ImageId;
 
 /// Prefix of uploaded originals (the resize trigger's filter).
@@ -43,13 +46,29 @@ impl OriginalKey {
     }
 }
 
-/// `thumbnails/{id}/{size}.jpg`.
+/// `thumbnails/{id}/{size}.{jpg,webp,avif}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThumbnailKey(String);
 
 impl ThumbnailKey {
+    /// The JPEG, `thumbnails/{id}/{size}.jpg`.
     pub fn new(id: &ImageId, size: ThumbnailSize) -> ThumbnailKey {
-        ThumbnailKey(format!("{THUMBNAILS_PREFIX}{id}/{size}.jpg"))
+        ThumbnailKey::variant(id, size, OutputFormat::Jpeg)
+    }
+
+    /// `thumbnails/{id}/{size}.{extension of format}`.
+    pub fn variant(id: &ImageId, size: ThumbnailSize, format: OutputFormat) -> ThumbnailKey {
+        ThumbnailKey(format!(
+            "{THUMBNAILS_PREFIX}{id}/{size}.{}",
+            format.extension()
+        ))
+    }
+
+    /// The size and format of a key's last segment (`256.webp` → 256, WebP), if it is a
+    /// thumbnail's.
+    pub fn parse_file(file: &str) -> Option<(u32, OutputFormat)> {
+        let (size, extension) = file.split_once('.')?;
+        Some((size.parse().ok()?, OutputFormat::from_extension(extension)?))
     }
 
     pub fn as_str(&self) -> &str {
@@ -114,9 +133,17 @@ pub struct ManifestSource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManifestThumbnail {
     pub size: u32,
+    /// `OutputFormat::name()`: "jpeg" or "webp" (the resize's formats). Manifests written
+    /// before there were other formats have none: JPEG.
+    #[serde(default = "jpeg_name")]
+    pub format: String,
     pub width: u32,
     pub height: u32,
     pub bytes: u64,
+}
+
+fn jpeg_name() -> String {
+    OutputFormat::Jpeg.name().to_owned()
 }
 
 /// `error.json`: why an original can never be thumbnailed.

@@ -26,7 +26,9 @@ use thumbs_store::layout::{self, OriginalKey};
 use thumbs_store::{Store, lifecycle};
 
 use crate::body::{BodyError, decode_upload};
-use thumbs_http::{ApiError, error_response, json_response, public_base, thumbnail_urls};
+use thumbs_http::{
+    ApiError, error_response, json_response, public_base, thumbnail_urls, variant_urls,
+};
 
 /// How long a presigned PUT stays valid.
 pub const PRESIGNED_EXPIRY: Duration = Duration::from_secs(15 * 60);
@@ -101,6 +103,7 @@ impl Upload {
                 "bytes": bytes.len(),
             },
             "thumbnails": thumbnails,
+            "formats": variant_urls(&base, &id, &self.config.sizes),
         });
         let code = if created {
             StatusCode::CREATED
