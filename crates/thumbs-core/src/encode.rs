@@ -135,8 +135,8 @@ impl Default for EncodeSettings {
             webp_method: 4,
             webp_sns_strength: 80,
             webp_sharp_yuv: false,
-            webp_ssim_margin: 5,
-            avif_quality: 85,
+            webp_ssim_margin: 15,
+            avif_quality: 81,
             avif_speed: 8,
         }
     }

@@ -4,7 +4,8 @@
 //!   constructors handlers build their own errors with.
 //! - [`error_response`]: the one conversion of an [`ApiError`] to an HTTP response
 //!   (`{"error":{"code","message"}}`, `Retry-After` on 503).
-//! - [`json_response`]: JSON replies.
+//! - [`reply`]: the success answers (JSON 200/201, 204, the HTML page, a thumbnail with its
+//!   ETag, 304 and `Vary`), so statuses are chosen here and nowhere else.
 //! - [`public_base`] and [`thumbnail_urls`]: the URLs a reply hands to clients, with the API
 //!   Gateway stage prefix when the request came through the default `execute-api` host.
 //!
@@ -17,6 +18,7 @@
 pub mod accept;
 pub mod cors;
 pub mod error;
+pub mod reply;
 
 pub use error::ApiError;
 
@@ -45,14 +47,6 @@ pub fn error_response(err: &ApiError) -> Response<Body> {
     }
     builder
         .body(Body::Text(err.to_json()))
-        .expect("valid status and headers")
-}
-
-pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::Text(body.to_string()))
         .expect("valid status and headers")
 }
 

@@ -17,7 +17,7 @@
 //!
 //! [`Serve`] holds no image logic (thumbs-core renders) and no S3 logic (thumbs-store).
 
-use lambda_http::http::{HeaderMap, Method, StatusCode, header};
+use lambda_http::http::{HeaderMap, Method, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use thumbs_core::config::{Config, ThumbnailFile, ThumbnailSize};
 use thumbs_core::encode::OutputFormat;
@@ -27,14 +27,11 @@ use thumbs_store::layout::{self, Failure, Manifest, OriginalKey, ThumbnailKey};
 use thumbs_store::{Store, StoreError, lifecycle};
 
 use thumbs_http::accept::{self, FORMAT_HEADER};
-use thumbs_http::{
-    ApiError, error_response, json_response, public_base, thumbnail_urls, variant_urls,
-};
+use thumbs_http::reply::{ImageReply, html_page, json_ok};
+use thumbs_http::{ApiError, error_response, public_base, thumbnail_urls, variant_urls};
 
 /// The upload page, served at `GET /`.
 pub const INDEX_HTML: &str = include_str!("../assets/index.html");
-/// Thumbnails never change for an id (content-addressed or random, never reused).
-pub const CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 
 /// Variable with the bound on `processing`, in seconds.
 pub const PROCESSING_TIMEOUT_ENV: &str = "PROCESSING_TIMEOUT_SECONDS";
@@ -136,7 +133,7 @@ impl Serve {
         // path for proxy resources and in-process requests.
         let params = req.path_parameters();
         let result = match segments.as_slice() {
-            [] => Ok(page()),
+            [] => Ok(html_page(INDEX_HTML, "no-cache")),
             ["images", id] => self.status(&req, params.first("id").unwrap_or(id)).await,
             ["images", id, file] => {
                 let id = params.first("id").unwrap_or(id);
@@ -177,7 +174,7 @@ impl Serve {
             ThumbnailFile::Format(size, format) => (size, format, false),
             ThumbnailFile::Negotiated(size) => (size, self.negotiate(headers)?, true),
         };
-        let reply = Reply {
+        let reply = ImageReply {
             format,
             negotiated,
             if_none_match: headers,
@@ -399,7 +396,7 @@ impl Serve {
         } else {
             return Err(ApiError::not_found("not_found", format!("no image {id}")));
         };
-        let mut resp = json_response(StatusCode::OK, &body);
+        let mut resp = json_ok(&body);
         // Status changes: never cache it.
         resp.headers_mut()
             .insert(header::CACHE_CONTROL, "no-store".parse().expect("static"));
@@ -434,71 +431,6 @@ impl Serve {
             })
             .collect())
     }
-}
-
-/// How a thumbnail is answered: its format, whether the URL was the negotiated one, and the
-/// request's headers (`If-None-Match` is read once, when the ETag is known).
-struct Reply<'a> {
-    format: OutputFormat,
-    negotiated: bool,
-    if_none_match: &'a HeaderMap,
-}
-
-impl Reply<'_> {
-    /// 200 with the image (or headers only for HEAD), or 304 when `If-None-Match` has our
-    /// ETag. A negotiated answer carries `Vary: Accept` either way (a cache must not hand
-    /// this body to a client with another Accept), and the ETag of the variant it is, so two
-    /// formats of one thumbnail never share an ETag.
-    fn image(&self, etag: Option<String>, len: u64, body: Option<Vec<u8>>) -> Response<Body> {
-        let etag = etag.unwrap_or_else(|| format!("\"thumbs-{}\"", self.format.name()));
-        let mut builder = Response::builder()
-            .header(header::ETAG, &etag)
-            .header(header::CACHE_CONTROL, CACHE_CONTROL)
-            // The type of the representation: on a 304 without it API Gateway would label the
-            // empty answer `application/json`, its default for a proxy response with no type.
-            .header(header::CONTENT_TYPE, self.format.mime());
-        if self.negotiated {
-            builder = builder.header(header::VARY, "Accept");
-        }
-        if if_none_match(self.if_none_match, &etag) {
-            return builder
-                .status(StatusCode::NOT_MODIFIED)
-                .body(Body::Empty)
-                .expect("valid response");
-        }
-        builder = builder
-            .status(StatusCode::OK)
-            .header(header::CONTENT_LENGTH, len);
-        let body = match body {
-            Some(bytes) => Body::Binary(bytes),
-            None => Body::Empty,
-        };
-        builder.body(body).expect("valid response")
-    }
-}
-
-/// RFC 9110 13.1.2: weak comparison; `*` matches any current representation.
-fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
-    let ours = etag.trim_start_matches("W/");
-    headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|value| {
-            value
-                .split(',')
-                .map(str::trim)
-                .any(|tag| tag == "*" || tag.trim_start_matches("W/") == ours)
-        })
-}
-
-fn page() -> Response<Body> {
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-        .header(header::CACHE_CONTROL, "no-cache")
-        .body(Body::Text(INDEX_HTML.to_owned()))
-        .expect("valid response")
 }
 
 /// The answer to a HEAD: the GET's status and headers, `Content-Length` the GET body's length,

@@ -15,7 +15,7 @@ pub mod body;
 
 use std::time::Duration;
 
-use lambda_http::http::{Method, StatusCode, header};
+use lambda_http::http::{Method, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Deserialize;
 use thumbs_core::config::Config;
@@ -26,9 +26,8 @@ use thumbs_store::layout::{self, OriginalKey};
 use thumbs_store::{Store, lifecycle};
 
 use crate::body::{BodyError, decode_upload};
-use thumbs_http::{
-    ApiError, error_response, json_response, public_base, thumbnail_urls, variant_urls,
-};
+use thumbs_http::reply::{json_created, json_ok, no_content};
+use thumbs_http::{ApiError, error_response, public_base, thumbnail_urls, variant_urls};
 
 /// How long a presigned PUT stays valid.
 pub const PRESIGNED_EXPIRY: Duration = Duration::from_secs(15 * 60);
@@ -105,12 +104,11 @@ impl Upload {
             "thumbnails": thumbnails,
             "formats": variant_urls(&base, &id, &self.config.sizes),
         });
-        let code = if created {
-            StatusCode::CREATED
+        let mut resp = if created {
+            json_created(&body)
         } else {
-            StatusCode::OK
+            json_ok(&body)
         };
-        let mut resp = json_response(code, &body);
         let location = format!("{base}/images/{id}");
         resp.headers_mut().insert(
             header::LOCATION,
@@ -261,7 +259,7 @@ impl Upload {
             "expires_at": expires_at,
             "status_url": format!("{base}/images/{id}"),
         });
-        Ok(json_response(StatusCode::OK, &body))
+        Ok(json_ok(&body))
     }
 
     /// `DELETE /images/{id}`: the tombstone FIRST, then the content. From the tombstone on, no
@@ -302,10 +300,7 @@ impl Upload {
             .await
             .map_err(|err| store_error(&err))?;
         tracing::info!(%id, objects = removed, "deleted image");
-        Ok(Response::builder()
-            .status(StatusCode::NO_CONTENT)
-            .body(Body::Empty)
-            .expect("static response"))
+        Ok(no_content())
     }
 }
 
