@@ -22,7 +22,7 @@ pub mod reply;
 
 pub use error::ApiError;
 
-use lambda_http::http::{StatusCode, header};
+use lambda_http::http::header;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use thumbs_core::config::ThumbnailSize;
