@@ -136,7 +136,7 @@ impl Default for EncodeSettings {
             webp_sns_strength: 80,
             webp_sharp_yuv: false,
             webp_ssim_margin: 15,
-            avif_quality: 81,
+            avif_quality: 83,
             avif_speed: 8,
         }
     }

@@ -99,7 +99,7 @@ fn webp_and_avif_are_smaller_than_the_jpeg() {
         webp * 10 <= jpeg * 8,
         "WebP: {webp} bytes, JPEG {jpeg}: not 20 % smaller"
     );
-    // AVIF at the shipped quality 81 is smaller too (docs/performance.md, "Formats": no fixed
+    // AVIF at the shipped quality 83 is smaller too (docs/performance.md, "Formats": no fixed
     // AVIF quality is 20 % smaller at no lower SSIM on every photo, so only "smaller" is a
     // property of every file).
     let avif = encode(&bitmap, OutputFormat::Avif, &settings)
