@@ -71,6 +71,20 @@ pub fn public_base(req: &Request) -> String {
     }
 }
 
+/// `{base}/images/{id}/{size}.{ext}` for a format, `{base}/images/{id}/{size}` (negotiated from
+/// the request's Accept) for `None`: the one place a thumbnail URL is spelled.
+fn thumbnail_url(
+    base: &str,
+    id: &ImageId,
+    size: &ThumbnailSize,
+    format: Option<OutputFormat>,
+) -> String {
+    match format {
+        Some(format) => format!("{base}/images/{id}/{size}.{}", format.extension()),
+        None => format!("{base}/images/{id}/{size}"),
+    }
+}
+
 /// Size → URL of each thumbnail (`{base}/images/{id}/{size}.jpg`), as upload and status replies
 /// list them.
 pub fn thumbnail_urls(
@@ -81,10 +95,8 @@ pub fn thumbnail_urls(
     sizes
         .iter()
         .map(|size| {
-            (
-                size.to_string(),
-                format!("{base}/images/{id}/{size}.jpg").into(),
-            )
+            let url = thumbnail_url(base, id, size, Some(OutputFormat::Jpeg));
+            (size.to_string(), url.into())
         })
         .collect()
 }
@@ -102,16 +114,12 @@ pub fn variant_urls(
             let mut urls: serde_json::Map<String, serde_json::Value> = OutputFormat::ALL
                 .into_iter()
                 .map(|format| {
-                    (
-                        format.name().to_owned(),
-                        format!("{base}/images/{id}/{size}.{}", format.extension()).into(),
-                    )
+                    let url = thumbnail_url(base, id, size, Some(format));
+                    (format.name().to_owned(), url.into())
                 })
                 .collect();
-            urls.insert(
-                "negotiated".to_owned(),
-                format!("{base}/images/{id}/{size}").into(),
-            );
+            let negotiated = thumbnail_url(base, id, size, None);
+            urls.insert("negotiated".to_owned(), negotiated.into());
             (size.to_string(), urls.into())
         })
         .collect()
