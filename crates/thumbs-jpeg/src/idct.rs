@@ -94,8 +94,11 @@ impl Idct {
     }
 
     /// Writes a block accumulated with a [`SparseTable`] (level shift and clamp, T.81 A.3.1), row
-    /// by row with a row length known at compile time ([`put_row`]).
-    #[inline(always)]
+    /// by row with a row length known at compile time ([`put_row`]). Never inlined: taking the
+    /// accumulator by reference in a call keeps it one vector value for the accumulating loop;
+    /// inlined, the row-by-row reads of the smaller shapes made LLVM split it into scalar lanes
+    /// there (a 4×4 block's 16 multiply-adds per coefficient became 16 scalar ones plus spills).
+    #[inline(never)]
     pub(crate) fn store<const L: usize>(&self, acc: &[f32; L], out: &mut [u8], stride: usize) {
         #[inline(always)]
         fn rows<const NX: usize>(acc: &[f32], ny: usize, out: &mut [u8], stride: usize) {
