@@ -29,9 +29,51 @@ pub(crate) fn ycbcr_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
     ]
 }
 
-/// Writes interleaved YCbCr → RGB for one row.
+/// Pixels per step of [`row_ycbcr`].
+const LANES: usize = 16;
+
+/// Writes interleaved YCbCr → RGB for one row: [`ycbcr_to_rgb`] for every pixel, `LANES` at a
+/// time in loops of a fixed length, so that the products, the clamps (via `i16`, i.e. SSE2's
+/// saturating packs; an `i32` clamp needs SSE4.1) and the three planes run lane-wise (SSE2,
+/// NEON); only the interleave is per pixel.
 pub(crate) fn row_ycbcr(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
-    for (((o, &y), &cb), &cr) in out.chunks_exact_mut(3).zip(y).zip(cb).zip(cr) {
+    let n = out.len() / 3;
+    let (y, cb, cr) = (
+        &y[..n.min(y.len())],
+        &cb[..n.min(cb.len())],
+        &cr[..n.min(cr.len())],
+    );
+    let mut chunks = out
+        .chunks_exact_mut(3 * LANES)
+        .zip(y.chunks_exact(LANES))
+        .zip(cb.chunks_exact(LANES).zip(cr.chunks_exact(LANES)));
+    let mut done = 0;
+    for ((o, y), (cb, cr)) in &mut chunks {
+        let mut rgb = [[0u8; LANES]; 3];
+        for i in 0..LANES {
+            let yy = i32::from(y[i]);
+            let b = i32::from(cb[i]) - 128;
+            let r = i32::from(cr[i]) - 128;
+            let v = [
+                yy + ((CR_R * r + HALF) >> 16),
+                yy + ((-CB_G * b - CR_G * r + HALF) >> 16),
+                yy + ((CB_B * b + HALF) >> 16),
+            ];
+            for (p, v) in rgb.iter_mut().zip(v) {
+                p[i] = (v.clamp(-32768, 32767) as i16).clamp(0, 255) as u8;
+            }
+        }
+        for (i, o) in o.chunks_exact_mut(3).enumerate() {
+            o.copy_from_slice(&[rgb[0][i], rgb[1][i], rgb[2][i]]);
+        }
+        done += LANES;
+    }
+    for (((o, &y), &cb), &cr) in out[3 * done..]
+        .chunks_exact_mut(3)
+        .zip(&y[done..])
+        .zip(&cb[done..])
+        .zip(&cr[done..])
+    {
         o.copy_from_slice(&ycbcr_to_rgb(y, cb, cr));
     }
 }
@@ -68,5 +110,29 @@ mod tests {
         assert_eq!(ycbcr_to_rgb(128, 128, 128), [128, 128, 128]);
         assert_eq!(ycbcr_to_rgb(76, 85, 255), [254, 0, 0]);
         assert_eq!(ycbcr_to_rgb(255, 128, 128), [255, 255, 255]);
+    }
+
+    #[test]
+    fn row_conversion_is_the_pixel_conversion() {
+        let mut x: u32 = 0x1234_5678;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        };
+        for n in [0usize, 1, 15, 16, 17, 40, 1001] {
+            let (y, cb, cr): (Vec<u8>, Vec<u8>, Vec<u8>) =
+                (0..n).map(|_| (next(), next(), next())).collect();
+            let mut out = vec![0u8; 3 * n];
+            row_ycbcr(&y, &cb, &cr, &mut out);
+            for i in 0..n {
+                assert_eq!(
+                    out[3 * i..3 * i + 3],
+                    ycbcr_to_rgb(y[i], cb[i], cr[i]),
+                    "{n} {i}"
+                );
+            }
+        }
     }
 }

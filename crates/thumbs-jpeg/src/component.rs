@@ -4,7 +4,7 @@
 //! this module and not on each other.
 
 use crate::huffman::BitReader;
-use crate::idct::{Idct, SparseTable};
+use crate::idct::{Idct, RowTable, SparseTable};
 
 /// `ZIGZAG[k]` is the natural (row-major) index of the k-th coefficient in zigzag order
 /// (T.81 Figure A.6).
@@ -51,6 +51,22 @@ impl Comp {
             .sparse()
             .then(|| self.idct.sparse_table(&qt[self.tq]))
     }
+
+    /// The transform of this component's blocks: the sparse table for small blocks, the
+    /// row table of the separable path for the others.
+    pub(crate) fn kernel(&self, qt: &[[u16; 64]; 4]) -> Kernel {
+        match self.sparse_table(qt) {
+            Some(t) => Kernel::Sparse(t),
+            None => Kernel::Rows(self.idct.row_table(&qt[self.tq])),
+        }
+    }
+}
+
+/// How a component's blocks are inverse-transformed (idct.rs): each coefficient added into the
+/// output samples (blocks of at most `SPARSE` samples), or into its row of a separable transform.
+pub(crate) enum Kernel {
+    Sparse(Box<SparseTable>),
+    Rows(Box<RowTable>),
 }
 
 /// Decodes the blocks of one scan; the MCU loop calls it in scan order.

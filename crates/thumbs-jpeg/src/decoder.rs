@@ -4,14 +4,14 @@
 //! one scan in scan.rs.
 
 use crate::colour;
-use crate::component::{Comp, ZIGZAG};
+use crate::component::{Comp, Kernel};
 use crate::error::Error;
 use crate::geometry::Geometry;
 use crate::huffman::parse_dht;
-use crate::idct::{SPARSE, accumulate};
+use crate::idct::{Rows, SPARSE, accumulate};
 use crate::markers::{self, ColourTransform, Frame, Scan};
 use crate::progressive;
-use crate::scan::{ScanFrame, Tables, decode_scan, natural_q};
+use crate::scan::{ScanFrame, Tables, decode_scan};
 use crate::upsample::{Plane, upsample};
 use crate::{Decoded, Limits, PixelFormat, Scale};
 
@@ -164,8 +164,7 @@ fn finish_progressive(comps: &mut [Comp], qt: &[[u16; 64]; 4], nn: usize) {
         let (nx, ny) = (c.idct.nx, c.idct.ny);
         let stride = c.pbw * nx;
         c.plane = vec![128; c.pbw * c.pbh * nx * ny];
-        let sparse = c.sparse_table(qt);
-        let q = natural_q(&qt[c.tq]);
+        let kernel = c.kernel(qt);
         let value = |k: usize, v: i16| -> f32 {
             let v = f32::from(v);
             if v > 0.0 {
@@ -181,21 +180,25 @@ fn finish_progressive(comps: &mut [Comp], qt: &[[u16; 64]; 4], nn: usize) {
                 let b = by * c.pbw + bx;
                 let blk = &c.coefs[b * nn..(b + 1) * nn];
                 let at = by * ny * stride + bx * nx;
-                if let Some(t) = &sparse {
-                    let mut acc = [0f32; SPARSE];
-                    for (k, &v) in blk.iter().enumerate() {
-                        if v != 0 {
-                            accumulate(&mut acc, &t[k], value(k, v));
+                match &kernel {
+                    Kernel::Sparse(t) => {
+                        let mut acc = [0f32; SPARSE];
+                        for (k, &v) in blk.iter().enumerate() {
+                            if v != 0 {
+                                accumulate(&mut acc, &t[k], value(k, v));
+                            }
                         }
+                        c.idct.store(&acc, &mut c.plane[at..], stride);
                     }
-                    c.idct.store(&acc, &mut c.plane[at..], stride);
-                } else {
-                    let mut fc = [0f32; 64];
-                    for (k, &v) in blk.iter().enumerate() {
-                        let nat = usize::from(ZIGZAG[k]);
-                        fc[nat] = value(k, v) * q[nat];
+                    Kernel::Rows(t) => {
+                        let mut rows = Rows::new();
+                        for (k, &v) in blk.iter().enumerate() {
+                            if v != 0 {
+                                rows.add(t, k, value(k, v));
+                            }
+                        }
+                        c.idct.store_rows(&rows, &mut c.plane[at..], stride);
                     }
-                    c.idct.transform(&fc, &mut c.plane[at..], stride);
                 }
             }
         }

@@ -93,27 +93,75 @@ impl Idct {
         t
     }
 
-    /// Writes a block accumulated with a [`SparseTable`] (level shift and clamp, T.81 A.3.1):
-    /// all `L` samples are converted at once, then copied row by row with a row length known at
-    /// compile time (no per-sample bounds checks or calls to `memcpy`).
-    #[inline(always)]
+    /// Writes a block accumulated with a [`SparseTable`] (level shift and clamp, T.81 A.3.1), row
+    /// by row with a row length known at compile time ([`put_row`]). Never inlined: taking the
+    /// accumulator by reference in a call keeps it one vector value for the accumulating loop;
+    /// inlined, the row-by-row reads of the smaller shapes made LLVM split it into scalar lanes
+    /// there (a 4×4 block's 16 multiply-adds per coefficient became 16 scalar ones plus spills).
+    #[inline(never)]
     pub(crate) fn store<const L: usize>(&self, acc: &[f32; L], out: &mut [u8], stride: usize) {
-        let px = to_pixels(acc);
+        #[inline(always)]
+        fn rows<const NX: usize>(acc: &[f32], ny: usize, out: &mut [u8], stride: usize) {
+            for y in 0..ny {
+                put_row::<NX>(&acc[y * NX..], &mut out[y * stride..]);
+            }
+        }
         match self.nx {
-            1 => put_rows::<1>(&px, self.ny, out, stride),
-            2 => put_rows::<2>(&px, self.ny, out, stride),
-            4 => put_rows::<4>(&px, self.ny, out, stride),
-            nx => {
-                for y in 0..self.ny {
-                    out[y * stride..y * stride + nx].copy_from_slice(&px[y * nx..y * nx + nx]);
+            1 => rows::<1>(acc, self.ny, out, stride),
+            2 => rows::<2>(acc, self.ny, out, stride),
+            4 => rows::<4>(acc, self.ny, out, stride),
+            _ => rows::<8>(acc, self.ny, out, stride),
+        }
+    }
+
+    /// The row pass of each coefficient, dequantised, for the separable path (blocks larger
+    /// than [`SPARSE`]): `t.row[k][x] = tx[x][u] · q[k]` and `t.v[k] = v` for zigzag index `k`
+    /// at natural position `(v, u)`, `q` in zigzag order (as DQT stores it).
+    pub(crate) fn row_table(&self, q: &[u16; 64]) -> Box<RowTable> {
+        let mut t = Box::new(RowTable {
+            row: [[0f32; 8]; 64],
+            v: [0; 64],
+        });
+        for (k, &qk) in q.iter().enumerate() {
+            let nat = usize::from(crate::component::ZIGZAG[k]);
+            let (v, u) = (nat / 8, nat % 8);
+            for (r, tx) in t.row[k].iter_mut().zip(&self.tx[..self.nx]) {
+                *r = tx[u] * f32::from(qk);
+            }
+            t.v[k] = v as u8;
+        }
+        t
+    }
+
+    /// The column pass of the separable path and the store: `out[y][x] = Σ_v ty[y][v] ·
+    /// rows.tmp[v][x]` over the rows below `rows.hi` (the others are zero), level-shifted,
+    /// rounded and clamped like [`Idct::store`]. Every loop runs over eight lanes, so it
+    /// vectorises on any target with 128-bit vectors (SSE2, NEON).
+    #[inline(always)]
+    pub(crate) fn store_rows(&self, rows: &Rows, out: &mut [u8], stride: usize) {
+        let hi = rows.hi.min(8);
+        for y in 0..self.ny {
+            let ty = &self.ty[y];
+            let mut acc = [0f32; 8];
+            for (t, &w) in rows.tmp[..hi].iter().zip(ty) {
+                for (a, &r) in acc.iter_mut().zip(t) {
+                    *a += w * r;
                 }
+            }
+            let o = &mut out[y * stride..];
+            match self.nx {
+                8 => put_row::<8>(&acc, o),
+                4 => put_row::<4>(&acc, o),
+                2 => put_row::<2>(&acc, o),
+                _ => put_row::<1>(&acc, o),
             }
         }
     }
 
     /// Transforms `coef` (dequantised, natural order: `coef[v*8 + u]`; for 1×1 only `coef[0]`
-    /// is read) into `out[y*stride + x]`, level-shifted by +128 and clamped (T.81 A.3.1).
-    #[inline]
+    /// is read) into `out[y*stride + x]`, level-shifted by +128 and clamped (T.81 A.3.1). The
+    /// plain separable transform, kept as the reference of the sparse and row-table paths.
+    #[cfg(test)]
     pub(crate) fn transform(&self, coef: &[f32], out: &mut [u8], stride: usize) {
         let (nx, ny) = (self.nx, self.ny);
         if nx == 1 && ny == 1 {
@@ -155,30 +203,34 @@ impl Idct {
     }
 }
 
-#[inline(always)]
-fn put_rows<const NX: usize>(px: &[u8], ny: usize, out: &mut [u8], stride: usize) {
-    for y in 0..ny {
-        out[y * stride..][..NX].copy_from_slice(&px[y * NX..][..NX]);
-    }
-}
-
 /// `1.5 · 2^23`: for |x| < 2^22, `x + MAGIC` has `x` rounded to the nearest integer (ties to
 /// even) in its low mantissa bits.
 const MAGIC: f32 = 12_582_912.0;
 
-/// Level shift, round and clamp of a whole block without a saturating float-to-int conversion
-/// (which costs a compare-and-fix-up per sample and does not vectorise): the magic-number
-/// rounding, then an integer clamp; both are plain lane-wise operations on every target
-/// (SSE2, NEON). Rounds exact halves to even where [`clamp`] rounds them up; anything out of
-/// range (only corrupt data gets there) still ends in 0..=255.
+/// Level shift, round and clamp of one output row (the first `N` of `acc` into the first `N` of
+/// `out`) without a saturating float-to-int conversion (which costs a compare-and-fix-up per
+/// sample), in steps that compile to plain lane-wise instructions on every target (SSE2, NEON):
+/// a float clamp to ±1024 (`maxps`, `minps`), the magic-number rounding (the low 16 bits of the
+/// sum's bits are the rounded value in two's complement), and a clamp of those `i16`s to 0..=255
+/// (`packuswb`), stored straight into the row. LLVM's SLP vectoriser is easily put off here: an
+/// integer clamp of `i32`s needs SSE4.1, `f32::max`/`min` or a float clamp straight to 0..=255
+/// let it sink the selects past the conversion, and converting a whole block into a local array
+/// that is then copied row by row made it give up; each of those compiled to scalar code with a
+/// branch-free select per sample. Rounds exact halves to even where [`clamp`] rounds them up;
+/// anything out of range (only corrupt data gets there, NaN included) still ends in 0..=255.
 #[inline(always)]
-fn to_pixels<const L: usize>(acc: &[f32; L]) -> [u8; L] {
-    let mut px = [0u8; L];
-    for (p, &a) in px.iter_mut().zip(acc) {
-        let i = ((a + 128.0) + MAGIC).to_bits() as i32;
-        *p = i.wrapping_sub(MAGIC.to_bits() as i32).clamp(0, 255) as u8;
+fn put_row<const N: usize>(acc: &[f32], out: &mut [u8]) {
+    let (Some(acc), Some(out)) = (acc.first_chunk::<N>(), out.first_chunk_mut::<N>()) else {
+        return;
+    };
+    let mut h = [0i16; N];
+    for (p, &a) in h.iter_mut().zip(acc) {
+        let c = (a + 128.0).clamp(-1024.0, 1024.0);
+        *p = (c + MAGIC).to_bits() as i16;
     }
-    px
+    for (p, &v) in out.iter_mut().zip(&h) {
+        *p = v.clamp(0, 255) as u8;
+    }
 }
 
 /// Output samples of the largest block the sparse path handles (4×4).
@@ -186,6 +238,41 @@ pub(crate) const SPARSE: usize = 16;
 
 /// Per zigzag coefficient, its dequantised contribution to each output sample of a block.
 pub(crate) type SparseTable = [[f32; SPARSE]; 64];
+
+/// The row pass of the separable path: per natural row `v` of the coefficient block, its
+/// coefficients times the row basis (see [`Idct::row_table`]).
+pub(crate) struct RowTable {
+    pub row: [[f32; 8]; 64],
+    pub v: [u8; 64],
+}
+
+/// A block's row-pass results, filled one coefficient at a time ([`Rows::add`]) and then
+/// turned into samples by [`Idct::store_rows`].
+pub(crate) struct Rows {
+    pub tmp: [[f32; 8]; 8],
+    /// One past the highest row with a coefficient.
+    pub hi: usize,
+}
+
+impl Rows {
+    #[inline(always)]
+    pub(crate) fn new() -> Rows {
+        Rows {
+            tmp: [[0f32; 8]; 8],
+            hi: 0,
+        }
+    }
+
+    /// Adds zigzag coefficient `k` (`k < 64`) of value `value` into its row.
+    #[inline(always)]
+    pub(crate) fn add(&mut self, t: &RowTable, k: usize, value: f32) {
+        let v = usize::from(t.v[k & 63]) & 7;
+        for (a, &b) in self.tmp[v].iter_mut().zip(&t.row[k & 63]) {
+            *a += value * b;
+        }
+        self.hi = self.hi.max(v + 1);
+    }
+}
 
 /// `acc += v · row`: one coefficient into a block of at most `L` samples (4, 8 or 16: a fixed
 /// length, so it vectorises on any target with 128-bit vectors, SSE2 on x86-64, NEON on arm64).
@@ -196,6 +283,7 @@ pub(crate) fn accumulate<const L: usize>(acc: &mut [f32; L], row: &[f32; SPARSE]
     }
 }
 
+#[cfg(test)]
 #[inline(always)]
 fn clamp(v: f32) -> u8 {
     // `as` saturates (and maps NaN to 0), so corrupt coefficients cannot panic here.
@@ -257,11 +345,100 @@ mod tests {
         }
     }
 
+    /// The sparse and row-table paths give the plain separable transform's samples (within
+    /// rounding) for every block shape the decoder uses, on random sparse blocks.
+    #[test]
+    fn sparse_and_row_paths_match_the_separable_transform() {
+        let mut x: u32 = 0x9E37_79B9;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x
+        };
+        let mut q = [0u16; 64];
+        for (k, v) in q.iter_mut().enumerate() {
+            *v = 2 + (k as u16) / 2;
+        }
+        for (nx, ny) in [
+            (8, 8),
+            (8, 4),
+            (4, 8),
+            (8, 2),
+            (2, 8),
+            (4, 4),
+            (4, 2),
+            (2, 2),
+            (1, 1),
+        ] {
+            for centre in [false, true] {
+                let idct = Idct::new(nx, ny, centre);
+                let sparse = idct.sparse().then(|| idct.sparse_table(&q));
+                let rows_t = idct.row_table(&q);
+                for _ in 0..200 {
+                    let mut zz = [0i32; 64];
+                    let n = 1 + next() as usize % 12;
+                    for _ in 0..n {
+                        let k = next() as usize % 64;
+                        zz[k] = (next() % 61) as i32 - 30;
+                    }
+                    if idct.dc_only() {
+                        // A 1×1 output reads the DC alone (sequential.rs).
+                        zz = [0; 64];
+                    }
+                    zz[0] = (next() % 201) as i32 - 100;
+                    let mut nat = [0f32; 64];
+                    for k in 0..64 {
+                        nat[usize::from(crate::component::ZIGZAG[k])] =
+                            (zz[k] * i32::from(q[k])) as f32;
+                    }
+                    let mut want = [0u8; 64];
+                    idct.transform(&nat, &mut want, 8);
+                    let mut got = [0u8; 64];
+                    match &sparse {
+                        Some(t) => {
+                            let mut acc = [0f32; SPARSE];
+                            for (k, &v) in zz.iter().enumerate() {
+                                accumulate(&mut acc, &t[k], v as f32);
+                            }
+                            idct.store(&acc, &mut got, 8);
+                        }
+                        None => {
+                            let mut rows = Rows::new();
+                            for (k, &v) in zz.iter().enumerate() {
+                                if v != 0 {
+                                    rows.add(&rows_t, k, v as f32);
+                                }
+                            }
+                            idct.store_rows(&rows, &mut got, 8);
+                        }
+                    }
+                    // Row-table path on small blocks too (it must work for any shape).
+                    let mut via_rows = [0u8; 64];
+                    let mut rows = Rows::new();
+                    for (k, &v) in zz.iter().enumerate() {
+                        rows.add(&rows_t, k, v as f32);
+                    }
+                    idct.store_rows(&rows, &mut via_rows, 8);
+                    for y in 0..ny {
+                        for x in 0..nx {
+                            let i = y * 8 + x;
+                            assert!(got[i].abs_diff(want[i]) <= 1, "{nx}x{ny} {zz:?}");
+                            assert!(via_rows[i].abs_diff(want[i]) <= 1, "{nx}x{ny} {zz:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn block_conversion_matches_the_scalar_clamp_but_for_ties() {
         let mut v = -400.0f32;
         while v < 400.0 {
-            let [p] = to_pixels(&[v]);
+            let mut p = [0u8];
+            put_row::<1>(&[v], &mut p);
+            let [p] = p;
             if v.fract().abs() == 0.5 {
                 assert!(p.abs_diff(clamp(v)) <= 1, "{v}");
             } else {
@@ -269,8 +446,20 @@ mod tests {
             }
             v += 0.015625;
         }
-        assert_eq!(to_pixels(&[0.5, 1.5, -0.5]), [128, 130, 128]);
-        let wild = [f32::INFINITY, f32::NEG_INFINITY, 1e30, -1e30, 5e6, -5e6];
-        assert_eq!(to_pixels(&wild), [255, 0, 255, 0, 255, 0]);
+        let mut p = [0u8; 3];
+        put_row::<3>(&[0.5, 1.5, -0.5], &mut p);
+        assert_eq!(p, [128, 130, 128]);
+        let wild = [
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            1e30,
+            -1e30,
+            5e6,
+            -5e6,
+            f32::NAN,
+        ];
+        let mut p = [0u8; 7];
+        put_row::<7>(&wild, &mut p);
+        assert_eq!(p, [255, 0, 255, 0, 255, 0, 0]);
     }
 }

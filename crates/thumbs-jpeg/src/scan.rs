@@ -2,7 +2,7 @@
 //! sequential, G.1.2 progressive DC/AC first/refinement) and the MCU loop with restart intervals
 //! (A.2.2 non-interleaved, A.2.3 interleaved order; E.2.4, F.2.1.3.1 restarts).
 
-use crate::component::{BlockDecoder, Comp, ZIGZAG};
+use crate::component::{BlockDecoder, Comp};
 use crate::error::Error;
 use crate::huffman::{BitReader, HuffTable};
 use crate::markers::Scan;
@@ -70,14 +70,6 @@ fn tables_of<'t>(
     Ok(out)
 }
 
-pub(crate) fn natural_q(q: &[u16; 64]) -> [f32; 64] {
-    let mut out = [0f32; 64];
-    for k in 0..64 {
-        out[usize::from(ZIGZAG[k])] = f32::from(q[k]);
-    }
-    out
-}
-
 /// Decodes one scan's entropy-coded `data` into `comps`.
 pub(crate) fn decode_scan(
     scan: &Scan,
@@ -98,14 +90,9 @@ pub(crate) fn decode_scan(
         };
     }
     if !frame.progressive {
-        let mut q = [[0f32; 64]; 4];
-        let mut sparse: [Option<_>; 4] = Default::default();
-        for (i, sc) in scan.comps.iter().enumerate() {
-            let c = &comps[sc.index];
-            sparse[i] = c.sparse_table(&t.qt);
-            if sparse[i].is_none() {
-                q[i] = natural_q(&t.qt[c.tq]);
-            }
+        let mut kernel: [Option<_>; 4] = Default::default();
+        for (k, sc) in kernel.iter_mut().zip(&scan.comps) {
+            *k = Some(comps[sc.index].kernel(&t.qt));
         }
         let ac = tables_of(&t.ac, scan, |c| c.ta)?;
         let mut d = Sequential {
@@ -114,10 +101,7 @@ pub(crate) fn decode_scan(
             ac,
             skip: ac.map(|a| a.skip_table()),
             keep: frame.keep,
-            sparse,
-            q,
-            blk: [0; 64],
-            fc: [0.0; 64],
+            kernel,
         };
         return run!(&mut d);
     }

@@ -6,9 +6,9 @@
 //! whose one lookup consumes every complete code + magnitude pair in the next 12 bits without
 //! forming any value (`BitReader::skip_rest`).
 
-use crate::component::{BlockDecoder, Comp, ZIGZAG};
+use crate::component::{BlockDecoder, Comp, Kernel};
 use crate::huffman::{BitReader, HuffTable, SkipTable};
-use crate::idct::{Idct, SPARSE, SparseTable, accumulate};
+use crate::idct::{Idct, RowTable, Rows, SPARSE, SparseTable, accumulate};
 
 pub(crate) struct Sequential<'t> {
     /// Frame component of each scan component.
@@ -19,12 +19,8 @@ pub(crate) struct Sequential<'t> {
     pub skip: [&'t SkipTable; 4],
     /// Highest zigzag index read (0..=63).
     pub keep: usize,
-    /// Per scan component: the sparse IDCT table, or `None` for the separable transform.
-    pub sparse: [Option<Box<SparseTable>>; 4],
-    /// Dequantisation per scan component, natural order (separable transform only).
-    pub q: [[f32; 64]; 4],
-    pub blk: [i32; 64],
-    pub fc: [f32; 64],
+    /// Per scan component: its transform (sparse, or the row table of the separable path).
+    pub kernel: [Option<Kernel>; 4],
 }
 
 /// Decodes the AC symbols of a block from zigzag index 1 while the index is at most `keep`,
@@ -97,6 +93,28 @@ fn sparse_block<const L: usize>(
     idct.store(&acc, out, stride);
 }
 
+/// The coefficients of a block added into the rows of the separable transform (blocks larger
+/// than [`SPARSE`] samples: chroma decoded straight at the luma resolution, full-scale luma).
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn row_block(
+    r: &mut BitReader,
+    ac: &HuffTable,
+    skip: &SkipTable,
+    keep: usize,
+    t: &RowTable,
+    dc: i32,
+    idct: &Idct,
+    out: &mut [u8],
+    stride: usize,
+) {
+    let mut rows = Rows::new();
+    rows.add(t, 0, dc as f32);
+    let k = read_ac(r, ac, keep, |k, v| rows.add(t, k, v as f32));
+    r.skip_rest(ac, skip, k);
+    idct.store_rows(&rows, out, stride);
+}
+
 impl BlockDecoder for Sequential<'_> {
     #[inline]
     fn block(&mut self, r: &mut BitReader, comps: &mut [Comp], sc: usize, bx: usize, by: usize) {
@@ -108,30 +126,24 @@ impl BlockDecoder for Sequential<'_> {
         let keep = if c.idct.dc_only() { 0 } else { self.keep };
         let stride = c.pbw * c.idct.nx;
         let at = by * c.idct.ny * stride + bx * c.idct.nx;
-        if let Some(t) = &self.sparse[sc] {
-            let out = &mut c.plane[at..];
-            let n = c.idct.nx * c.idct.ny;
-            if n <= 4 {
-                sparse_block::<4>(r, ac, skip, keep, t, c.dc_pred, &c.idct, out, stride);
-            } else if n <= 8 {
-                sparse_block::<8>(r, ac, skip, keep, t, c.dc_pred, &c.idct, out, stride);
-            } else {
-                sparse_block::<SPARSE>(r, ac, skip, keep, t, c.dc_pred, &c.idct, out, stride);
+        let out = &mut c.plane[at..];
+        match &self.kernel[sc] {
+            Some(Kernel::Sparse(t)) => {
+                let n = c.idct.nx * c.idct.ny;
+                if n <= 4 {
+                    sparse_block::<4>(r, ac, skip, keep, t, c.dc_pred, &c.idct, out, stride);
+                } else if n <= 8 {
+                    sparse_block::<8>(r, ac, skip, keep, t, c.dc_pred, &c.idct, out, stride);
+                } else {
+                    sparse_block::<SPARSE>(r, ac, skip, keep, t, c.dc_pred, &c.idct, out, stride);
+                }
             }
-            return;
+            Some(Kernel::Rows(t)) => {
+                row_block(r, ac, skip, keep, t, c.dc_pred, &c.idct, out, stride)
+            }
+            // Every scan component has a kernel (scan.rs); a block without one decodes nothing.
+            None => {}
         }
-        let blk = &mut self.blk;
-        blk[0] = c.dc_pred;
-        let k = read_ac(r, ac, keep, |k, v| blk[usize::from(ZIGZAG[k])] = v);
-        r.skip_rest(ac, skip, k);
-        // The separable transform reads all 64 and clears them, so `blk` is all zero between
-        // blocks.
-        let q = &self.q[sc];
-        for ((f, b), &q) in self.fc.iter_mut().zip(blk.iter_mut()).zip(q) {
-            *f = *b as f32 * q;
-            *b = 0;
-        }
-        c.idct.transform(&self.fc, &mut c.plane[at..], stride);
     }
 
     fn restart(&mut self, comps: &mut [Comp]) {
