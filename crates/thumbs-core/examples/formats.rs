@@ -11,7 +11,7 @@
 //! ```
 //! Environment: SIZES (default 128,256,512), WEBP (list of
 //! QUALITY[:METHOD[:SNS[:SHARP_YUV[:MARGIN]]]], QUALITY "match" for the per-thumbnail search,
-//! default "match", the shipped settings), AVIF (list of QUANTIZER[:SPEED[:SUBSAMPLED[:TEN_BIT[:ERROR_CUT]]]], QUANTIZER "match" for
+//! default "match", the shipped settings), AVIF (list of QUANTIZER[:SPEED[:SUBSAMPLED[:TEN_BIT[:ERROR_CUT[:MARGIN]]]]], QUANTIZER "match" for
 //! the per-thumbnail search, default "match"), RUNS (best-of timing runs, default 3); an empty
 //! list skips the format. Prints CSV:
 //! photo,size,width,height,format,setting,bytes,ssim,ssim7,ssim_px,encode_ms (ssim7: 7×7 uniform
@@ -54,7 +54,7 @@ fn webp_settings(spec: &str) -> EncodeSettings {
     settings
 }
 
-/// "QUANTIZER[:SPEED[:SUBSAMPLED[:TEN_BIT[:ERROR_CUT]]]]" (QUANTIZER "match" for the
+/// "QUANTIZER[:SPEED[:SUBSAMPLED[:TEN_BIT[:ERROR_CUT[:MARGIN]]]]]" (QUANTIZER "match" for the
 /// per-thumbnail search) over the defaults: the shipped settings are "match".
 fn avif_settings(spec: &str) -> EncodeSettings {
     let mut settings = EncodeSettings::default();
@@ -78,6 +78,9 @@ fn avif_settings(spec: &str) -> EncodeSettings {
     }
     if let Some(cut) = number(4) {
         settings.avif_error_cut = cut as u8;
+    }
+    if let Some(margin) = number(5) {
+        settings.avif_ssim_margin = margin;
     }
     settings
 }
