@@ -11,8 +11,10 @@
 //! ```
 //! Environment: SIZES (default 128,256,512), WEBP (list of
 //! QUALITY[:METHOD[:SNS[:SHARP_YUV[:MARGIN]]]], QUALITY "match" for the per-thumbnail search,
-//! default "match", the shipped settings), AVIF (list of QUANTIZER[:SPEED[:SUBSAMPLED[:TEN_BIT[:ERROR_CUT[:MARGIN]]]]], QUANTIZER "match" for
-//! the per-thumbnail search, default "match"), RUNS (best-of timing runs, default 3); an empty
+//! default "match", the shipped settings), AVIF (list of
+//! QUANTIZER[:SPEED[:SUBSAMPLED[:TEN_BIT[:ERROR_CUT[:MARGIN]]]]], QUANTIZER "match" for the
+//! per-thumbnail search, whose label then gets the chosen quantizer and the number of encodes;
+//! default "match"), RUNS (best-of timing runs, default 3); an empty
 //! list skips the format. Prints CSV:
 //! photo,size,width,height,format,setting,bytes,ssim,ssim7,ssim_px,encode_ms (ssim7: 7×7 uniform
 //! window; ssim_px: against the pipeline's own pixels, what the encoders' searches see).
