@@ -11,29 +11,22 @@
 //! ```
 //! Environment: SIZES (default 128,256,512), WEBP (list of
 //! QUALITY[:METHOD[:SNS[:SHARP_YUV[:MARGIN]]]], QUALITY "match" for the per-thumbnail search,
-//! default "match", the shipped settings), AVIF (quality:speed list, default the shipped one), RUNS (best-of timing runs, default 3); an empty list skips the format. Prints CSV: photo,size,width,height,format,setting,bytes,ssim,encode_ms.
+//! default "match", the shipped settings), AVIF (list of
+//! QUANTIZER[:SPEED[:SUBSAMPLED[:TEN_BIT[:ERROR_CUT[:MARGIN]]]]], QUANTIZER "match" for the
+//! per-thumbnail search, whose label then gets the chosen quantizer and the number of encodes;
+//! default "match"), RUNS (best-of timing runs, default 3); an empty
+//! list skips the format. Prints CSV:
+//! photo,size,width,height,format,setting,bytes,ssim,ssim7,ssim_px,encode_ms (ssim7: 7×7 uniform
+//! window; ssim_px: against the pipeline's own pixels, what the encoders' searches see).
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
 use thumbs_core::colour::{self, Bitmap};
-use thumbs_core::encode::{EncodeSettings, OutputFormat, encode, ssim};
+use thumbs_core::encode::{EncodeSettings, OutputFormat, avif_search, encode, ssim};
 use thumbs_core::resize::{fit_within, resize};
 use thumbs_core::{Limits, decode, orient};
-
-/// "a:b,c:d" → [(a, b), (c, d)].
-fn pairs(var: &str, default: &str) -> Vec<(u8, u8)> {
-    std::env::var(var)
-        .unwrap_or_else(|_| default.into())
-        .split(',')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (a, b) = p.split_once(':').expect("quality:speed");
-            (a.parse().expect("number"), b.parse().expect("number"))
-        })
-        .collect()
-}
 
 /// "QUALITY[:METHOD[:SNS[:SHARP[:MARGIN]]]]" (QUALITY "match" for the per-thumbnail search)
 /// over the defaults: the shipped settings are "match".
@@ -59,6 +52,37 @@ fn webp_settings(spec: &str) -> EncodeSettings {
     }
     if let Some(margin) = number(4) {
         settings.webp_ssim_margin = margin;
+    }
+    settings
+}
+
+/// "QUANTIZER[:SPEED[:SUBSAMPLED[:TEN_BIT[:ERROR_CUT[:MARGIN]]]]]" (QUANTIZER "match" for the
+/// per-thumbnail search) over the defaults: the shipped settings are "match".
+fn avif_settings(spec: &str) -> EncodeSettings {
+    let mut settings = EncodeSettings::default();
+    let parts: Vec<&str> = spec.split(':').collect();
+    let number = |i: usize| parts.get(i).map(|p| p.parse::<u16>().expect("number"));
+    match parts[0] {
+        "match" => settings.avif_match_jpeg = true,
+        q => {
+            settings.avif_match_jpeg = false;
+            settings.avif_quantizer = q.parse().expect("quantizer");
+        }
+    }
+    if let Some(speed) = number(1) {
+        settings.avif_speed = speed as u8;
+    }
+    if let Some(sub) = number(2) {
+        settings.avif_subsampled = sub != 0;
+    }
+    if let Some(ten) = number(3) {
+        settings.avif_ten_bit = ten != 0;
+    }
+    if let Some(cut) = number(4) {
+        settings.avif_error_cut = cut as u8;
+    }
+    if let Some(margin) = number(5) {
+        settings.avif_ssim_margin = margin;
     }
     settings
 }
@@ -97,6 +121,49 @@ fn decode_output(format: OutputFormat, bytes: &[u8], dir: &Path) -> Vec<u8> {
         .into_raw()
 }
 
+/// SSIM with a 7×7 uniform window on BT.601 luma (what bench/formats_check.py computes), to
+/// see how much the choice of window moves a comparison.
+fn ssim7(a: &[u8], b: &[u8], width: usize, height: usize) -> f64 {
+    let grey = |rgb: &[u8]| -> Vec<f64> {
+        rgb.chunks_exact(3)
+            .map(|p| 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2]))
+            .collect()
+    };
+    let (x, y) = (grey(a), grey(b));
+    if width < 7 || height < 7 {
+        return f64::NAN;
+    }
+    const C1: f64 = (0.01 * 255.0) * (0.01 * 255.0);
+    const C2: f64 = (0.03 * 255.0) * (0.03 * 255.0);
+    let (mut total, mut n) = (0.0, 0.0);
+    for oy in 0..=height - 7 {
+        for ox in 0..=width - 7 {
+            let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            for dy in 0..7 {
+                for dx in 0..7 {
+                    let i = (oy + dy) * width + ox + dx;
+                    let (p, q) = (x[i], y[i]);
+                    sx += p;
+                    sy += q;
+                    sxx += p * p;
+                    syy += q * q;
+                    sxy += p * q;
+                }
+            }
+            let (mx, my) = (sx / 49.0, sy / 49.0);
+            let (vx, vy, cov) = (
+                sxx / 49.0 - mx * mx,
+                syy / 49.0 - my * my,
+                sxy / 49.0 - mx * my,
+            );
+            total += ((2.0 * mx * my + C1) * (2.0 * cov + C2))
+                / ((mx * mx + my * my + C1) * (vx + vy + C2));
+            n += 1.0;
+        }
+    }
+    total / n
+}
+
 fn main() {
     let sizes: Vec<u32> = std::env::var("SIZES")
         .unwrap_or_else(|_| "128,256,512".into())
@@ -114,19 +181,17 @@ fn main() {
         let settings = webp_settings(spec);
         candidates.push((OutputFormat::WebP, spec.to_owned(), settings));
     }
-    let shipped = EncodeSettings::default();
-    let shipped_avif = format!("{}:{}", shipped.avif_quality, shipped.avif_speed);
-    for (q, s) in pairs("AVIF", &shipped_avif) {
-        let settings = EncodeSettings {
-            avif_quality: q,
-            avif_speed: s,
-            ..EncodeSettings::default()
-        };
-        candidates.push((OutputFormat::Avif, format!("q{q} s{s}"), settings));
+    for spec in std::env::var("AVIF")
+        .unwrap_or_else(|_| "match".into())
+        .split(',')
+        .filter(|p| !p.is_empty())
+    {
+        let settings = avif_settings(spec);
+        candidates.push((OutputFormat::Avif, spec.to_owned(), settings));
     }
     let dir = std::env::temp_dir().join(format!("thumbs-formats-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    println!("photo,size,width,height,format,setting,bytes,ssim,encode_ms");
+    println!("photo,size,width,height,format,setting,bytes,ssim,ssim7,ssim_px,encode_ms");
     let largest = sizes.iter().copied().max();
     for path in std::env::args().skip(1) {
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -142,11 +207,18 @@ fn main() {
                     out = encode(&pixels, *format, settings).expect("encode");
                     best = best.min(start.elapsed().as_secs_f64() * 1000.0);
                 }
+                let mut label = label.clone();
+                if *format == OutputFormat::Avif && settings.avif_match_jpeg {
+                    let pick = avif_search(&pixels, settings).expect("search");
+                    label = format!("{label} q{} n{}", pick.quantizer, pick.encodes);
+                }
                 let decoded = decode_output(*format, &out, &dir);
                 let (w, h) = (reference.width as usize, reference.height as usize);
                 let ssim = ssim::ssim_rgb(&reference.data, &decoded, w, h);
+                let ssim7 = ssim7(&reference.data, &decoded, w, h);
+                let ssim_px = ssim::ssim_rgb(&pixels.data, &decoded, w, h);
                 println!(
-                    "{name},{size},{w},{h},{format},{label},{},{ssim:.5},{best:.2}",
+                    "{name},{size},{w},{h},{format},{label},{},{ssim:.5},{ssim7:.5},{ssim_px:.5},{best:.2}",
                     out.len()
                 );
             }

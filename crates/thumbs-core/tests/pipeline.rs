@@ -186,3 +186,18 @@ fn render_makes_every_size_in_every_format_requested() {
         assert_eq!(t.jpeg, v.bytes);
     }
 }
+
+/// A size rendered alone (serve's on-demand render) gets the same pixels, so the same bytes,
+/// as in the resize's render of every size: the decode is for the largest configured size.
+#[test]
+fn one_size_rendered_alone_is_the_same_file_as_in_the_full_render() {
+    use thumbs_core::encode::OutputFormat;
+    let config = Config::default();
+    let bytes = fixture("rocket.jpg");
+    let formats = [OutputFormat::Jpeg];
+    let all = thumbs_core::render(&bytes, &config.sizes, &formats, &config).unwrap();
+    let smallest = config.sizes[0];
+    let alone = thumbs_core::render(&bytes, &[smallest], &formats, &config).unwrap();
+    assert_eq!(alone.variants.len(), 1);
+    assert_eq!(alone.variants[0].bytes, all.variants[0].bytes, "{smallest}");
+}
