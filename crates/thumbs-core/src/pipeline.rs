@@ -56,26 +56,30 @@ pub fn render(
     let pixels = colour::to_srgb(decoded.pixels, decoded.icc_profile.as_deref())?;
     // Geometry from the full-size header, so shrink-on-load never changes the output size;
     // resize in stored orientation (fit is symmetric), then turn the small image. Largest size
-    // first: each size is resampled from the smallest image made so far that is still at least
-    // twice its size (Pillow's `thumbnail` reducing gap of 2), i.e. 256 px from the 512 px image
-    // rather than from the whole decode, which cost as much as the 512 px resize again.
-    let mut order: Vec<usize> = (0..sizes.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(sizes[i].get()));
-    let mut resized: Vec<Option<Bitmap>> = vec![None; sizes.len()];
-    let mut smallest: Option<usize> = None;
-    for &i in &order {
-        let (w, h) = fit_within(decoded.stored_width, decoded.stored_height, sizes[i].get());
-        let source = match smallest.and_then(|j| resized[j].as_ref()) {
-            Some(b) if b.width >= 2 * w && b.height >= 2 * h => b,
+    // first: each size is resampled from the smallest image made so far when that is still at
+    // least twice its size (Pillow's `thumbnail` reducing gap of 2), i.e. 256 px from the 512 px
+    // image rather than from the whole decode, which cost as much as the 512 px resize again.
+    // Every configured size takes part in the chain, so a size rendered alone on request has
+    // exactly the pixels it has when the resize function renders them all.
+    let mut chain: Vec<u32> = sizes.iter().chain(&config.sizes).map(|s| s.get()).collect();
+    chain.sort_unstable_by(|a, b| b.cmp(a));
+    chain.dedup();
+    let mut made: Vec<(u32, Bitmap)> = Vec::with_capacity(chain.len());
+    for n in chain {
+        let (w, h) = fit_within(decoded.stored_width, decoded.stored_height, n);
+        let source = match made.last() {
+            Some((_, b)) if b.width >= 2 * w && b.height >= 2 * h => b,
             _ => &pixels,
         };
-        resized[i] = Some(resize(source, w, h)?);
-        smallest = Some(i);
+        let small = resize(source, w, h)?;
+        made.push((n, small));
     }
     let mut variants = Vec::with_capacity(sizes.len() * formats.len());
-    for (&size, small) in sizes.iter().zip(resized) {
-        let Some(small) = small else { continue };
-        let upright = orient::apply(small, decoded.orientation)?;
+    for &size in sizes {
+        let Some((_, small)) = made.iter().find(|(n, _)| *n == size.get()) else {
+            continue;
+        };
+        let upright = orient::apply(small.clone(), decoded.orientation)?;
         for &format in formats {
             variants.push(Variant {
                 size,
