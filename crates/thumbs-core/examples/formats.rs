@@ -12,7 +12,7 @@
 //! Environment: SIZES (default 128,256,512), WEBP (list of
 //! QUALITY[:METHOD[:SNS[:SHARP_YUV[:MARGIN]]]], QUALITY "match" for the per-thumbnail search,
 //! default "match", the shipped settings), AVIF (list of
-//! QUANTIZER[:SPEED[:SUBSAMPLED[:TEN_BIT[:ERROR_CUT[:MARGIN]]]]], QUANTIZER "match" for the
+//! QUANTIZER[:SPEED[:SUBSAMPLED[:TEN_BIT[:ERROR_CUT[:MARGIN[:CUT_CAP]]]]]], QUANTIZER "match" for the
 //! per-thumbnail search, whose label then gets the chosen quantizer and the number of encodes;
 //! default "match"), RUNS (best-of timing runs, default 3); an empty
 //! list skips the format. Prints CSV:
@@ -56,7 +56,7 @@ fn webp_settings(spec: &str) -> EncodeSettings {
     settings
 }
 
-/// "QUANTIZER[:SPEED[:SUBSAMPLED[:TEN_BIT[:ERROR_CUT[:MARGIN]]]]]" (QUANTIZER "match" for the
+/// "QUANTIZER[:SPEED[:SUBSAMPLED[:TEN_BIT[:ERROR_CUT[:MARGIN[:CUT_CAP]]]]]]" (QUANTIZER "match" for the
 /// per-thumbnail search) over the defaults: the shipped settings are "match".
 fn avif_settings(spec: &str) -> EncodeSettings {
     let mut settings = EncodeSettings::default();
@@ -83,6 +83,9 @@ fn avif_settings(spec: &str) -> EncodeSettings {
     }
     if let Some(margin) = number(5) {
         settings.avif_ssim_margin = margin;
+    }
+    if let Some(cap) = number(6) {
+        settings.avif_cut_cap = cap;
     }
     settings
 }

@@ -142,6 +142,11 @@ pub struct EncodeSettings {
     /// And this much more SSIM on top, in 1/10,000: on soft photos the JPEG's error is small,
     /// so 15 % of it is too (docs/performance.md, "Formats").
     pub avif_ssim_margin: u16,
+    /// The cut never asks for more than this much SSIM, in 1/10,000: on a textured photo whose
+    /// JPEG is far from the pixels (SSIM ~0.95), 15 % of the error is ~0.007, several times what
+    /// the full-decode comparison needs, and the bytes it costs put the AVIF above 0.8 of the
+    /// JPEG (docs/performance.md, "Formats").
+    pub avif_cut_cap: u16,
 }
 
 impl Default for EncodeSettings {
@@ -161,6 +166,7 @@ impl Default for EncodeSettings {
             avif_ten_bit: true,
             avif_error_cut: 15,
             avif_ssim_margin: 5,
+            avif_cut_cap: 35,
         }
     }
 }
@@ -273,7 +279,7 @@ pub struct AvifPick {
 /// The AVIF quantizer search: the highest rav1e quantizer (smallest file) whose
 /// reconstruction (what a decoder shows, taken from rav1e itself) is at least as close (SSIM)
 /// to `bitmap` as the JPEG at `settings.jpeg_quality`, with `settings.avif_error_cut` percent less
-/// SSIM error plus `settings.avif_ssim_margin`, in at
+/// SSIM error (at most `settings.avif_cut_cap`) plus `settings.avif_ssim_margin`, in at
 /// most [`AVIF_MAX_ENCODES`] encodes. ln(1 − SSIM) is close to linear in the quantizer, so
 /// the first encode is at `settings.avif_quantizer` (where the AVIF typically matches the
 /// JPEG), the second a step along the measured typical slope, and each next one interpolates
@@ -298,9 +304,8 @@ pub fn avif_search(bitmap: &Bitmap, settings: &EncodeSettings) -> Result<AvifPic
     let (w, h) = (bitmap.width as usize, bitmap.height as usize);
     let (_, jpeg_ssim) = jpeg_reference(bitmap, settings)?;
     let cut = f64::from(settings.avif_error_cut.min(90)) / 100.0;
-    let target = (1.0 - (1.0 - jpeg_ssim) * (1.0 - cut)
-        + f64::from(settings.avif_ssim_margin) / 10_000.0)
-        .min(0.9999);
+    let above = ((1.0 - jpeg_ssim) * cut).min(f64::from(settings.avif_cut_cap) / 10_000.0);
+    let target = (jpeg_ssim + above + f64::from(settings.avif_ssim_margin) / 10_000.0).min(0.9999);
     let log_error = |s: f64| (1.0 - s).max(1e-6).ln();
     let goal = log_error(target);
     let tuning = avif_tuning(settings);
