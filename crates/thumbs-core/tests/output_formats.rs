@@ -110,6 +110,27 @@ fn webp_and_avif_are_smaller_than_the_jpeg() {
     );
 }
 
+/// On a textured thumbnail, whose JPEG is far from the pixels, 15 % of the JPEG's error is more
+/// than the cap: the capped target is lower than the uncapped one.
+#[test]
+fn the_avif_cut_cap_binds_on_a_textured_thumbnail() {
+    let bitmap = pixels("chelsea.png", 64);
+    let capped = EncodeSettings::default();
+    let uncapped = EncodeSettings {
+        avif_cut_cap: 10_000,
+        ..capped
+    };
+    let a = avif_search(&bitmap, &capped).unwrap();
+    let b = avif_search(&bitmap, &uncapped).unwrap();
+    assert!(a.target < b.target, "capped {a:?} vs uncapped {b:?}");
+    assert!(
+        a.file.len() <= b.file.len(),
+        "capped {} vs uncapped {} bytes",
+        a.file.len(),
+        b.file.len()
+    );
+}
+
 #[test]
 fn the_avif_search_meets_its_target_in_few_encodes() {
     for name in ["coffee.png", "chelsea.png"] {
@@ -126,6 +147,13 @@ fn the_avif_search_meets_its_target_in_few_encodes() {
                 pick.target
             );
             assert!(pick.ssim >= pick.target, "{name} {size}: {pick:?}");
+            // The cut asks at most avif_cut_cap more SSIM than the JPEG, plus the margin.
+            let most = f64::from(settings.avif_cut_cap + settings.avif_ssim_margin) / 10_000.0;
+            assert!(
+                pick.target - jpeg_ssim <= most + 1e-6,
+                "{name} {size}: target {} vs JPEG {jpeg_ssim}",
+                pick.target
+            );
             assert!(
                 (1..=AVIF_MAX_ENCODES).contains(&pick.encodes),
                 "{name}: {pick:?}"
