@@ -208,7 +208,7 @@ pub fn encode(
 /// encodes, one JPEG encode.
 fn encode_webp_matching_jpeg(bitmap: &Bitmap, settings: &EncodeSettings) -> Result<Vec<u8>, Error> {
     let (w, h) = (bitmap.width as usize, bitmap.height as usize);
-    let (_, jpeg_ssim) = jpeg_reference(bitmap, settings)?;
+    let jpeg_ssim = jpeg_ssim(bitmap, settings)?;
     // The margin: the search measures against the thumbnail's own pixels, a client against a
     // full decode of the original; the two differ by shrink-on-load, so aim a little above.
     let target = jpeg_ssim + f64::from(settings.webp_ssim_margin) / 10_000.0;
@@ -236,8 +236,8 @@ fn encode_webp_matching_jpeg(bitmap: &Bitmap, settings: &EncodeSettings) -> Resu
 }
 
 /// The JPEG at `settings.jpeg_quality` (decoded by the `image` crate) measured against the
-/// pixels: its size and SSIM.
-fn jpeg_reference(bitmap: &Bitmap, settings: &EncodeSettings) -> Result<(usize, f64), Error> {
+/// pixels: its SSIM.
+fn jpeg_ssim(bitmap: &Bitmap, settings: &EncodeSettings) -> Result<f64, Error> {
     let jpeg = encode_jpeg(bitmap, settings.jpeg_quality)?;
     let jpeg_rgb = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)
         .map_err(|e| Error::Encode(format!("decoding our own JPEG: {e}")))?
@@ -246,10 +246,7 @@ fn jpeg_reference(bitmap: &Bitmap, settings: &EncodeSettings) -> Result<(usize, 
         return Err(Error::Encode("our own JPEG decoded to another size".into()));
     }
     let (w, h) = (bitmap.width as usize, bitmap.height as usize);
-    Ok((
-        jpeg.len(),
-        ssim::ssim_rgb(&bitmap.data, jpeg_rgb.as_raw(), w, h),
-    ))
+    Ok(ssim::ssim_rgb(&bitmap.data, jpeg_rgb.as_raw(), w, h))
 }
 
 /// At most this many AVIF encodes per thumbnail.
@@ -302,7 +299,7 @@ pub fn avif_search(bitmap: &Bitmap, settings: &EncodeSettings) -> Result<AvifPic
         return Err(Error::Encode("an empty image has no AVIF".into()));
     }
     let (w, h) = (bitmap.width as usize, bitmap.height as usize);
-    let (_, jpeg_ssim) = jpeg_reference(bitmap, settings)?;
+    let jpeg_ssim = jpeg_ssim(bitmap, settings)?;
     let cut = f64::from(settings.avif_error_cut.min(90)) / 100.0;
     let above = ((1.0 - jpeg_ssim) * cut).min(f64::from(settings.avif_cut_cap) / 10_000.0);
     let target = (jpeg_ssim + above + f64::from(settings.avif_ssim_margin) / 10_000.0).min(0.9999);
