@@ -5,15 +5,16 @@
 //! byte is in sight. Codes up to `LOOKAHEAD` bits long resolve with one table load; AC tables also
 //! carry a "fast AC" table that decodes run, size and the extended value of short codes at once,
 //! DC tables a "fast DC" one that does the same for the difference. Coefficients nobody reads
-//! are stepped over with a multi-symbol skip table (`SKIP_BITS` of lookahead resolve every
-//! complete code + magnitude pair in the window at once, typically two to four symbols).
+//! are stepped over with a multi-symbol skip table (`SKIP_BITS` of lookahead resolve every code
+//! that starts in the window at once, with its magnitude bits even where they run past the
+//! window's end, so every lookup steps over at least one symbol of a short code).
 
 use crate::error::Error;
 
 /// Bits resolved by one lookup.
 pub(crate) const LOOKAHEAD: u32 = 10;
 const LOOKUP_SIZE: usize = 1 << LOOKAHEAD;
-/// Bits resolved by one multi-symbol skip lookup.
+/// Bits of lookahead of one multi-symbol skip lookup (it may consume up to 12 + 15).
 pub(crate) const SKIP_BITS: u32 = 12;
 const SKIP_SIZE: usize = 1 << SKIP_BITS;
 /// A skip-table entry: bits consumed in the low five bits, zigzag advance above them (ZRL counts
@@ -141,7 +142,9 @@ impl HuffTable {
                     let len = u32::from(e >> 8);
                     let rs = e & 0xFF;
                     let size = u32::from(rs & 15);
-                    if len + size > rem {
+                    // The code must lie in the window; its magnitude bits need not: they are
+                    // only stepped over, and the reader holds at least 32 bits (12 + 15 fit).
+                    if len > rem {
                         break;
                     }
                     pos += len + size;
