@@ -16,8 +16,9 @@
 //! per-thumbnail search, whose label then gets the chosen quantizer and the number of encodes;
 //! default "match"), RUNS (best-of timing runs, default 3); an empty
 //! list skips the format. Prints CSV:
-//! photo,size,width,height,format,setting,bytes,ssim,ssim7,ssim_px,encode_ms (ssim7: 7×7 uniform
-//! window; ssim_px: against the pipeline's own pixels, what the encoders' searches see).
+//! photo,size,width,height,format,setting,bytes,ssim,ssim7,ssim_px,ssim7_px,encode_ms (ssim7: 7×7
+//! uniform window; ssim_px, ssim7_px: against the pipeline's own pixels, what the encoders'
+//! searches see).
 
 use std::path::Path;
 use std::process::Command;
@@ -124,49 +125,6 @@ fn decode_output(format: OutputFormat, bytes: &[u8], dir: &Path) -> Vec<u8> {
         .into_raw()
 }
 
-/// SSIM with a 7×7 uniform window on BT.601 luma (what bench/formats_check.py computes), to
-/// see how much the choice of window moves a comparison.
-fn ssim7(a: &[u8], b: &[u8], width: usize, height: usize) -> f64 {
-    let grey = |rgb: &[u8]| -> Vec<f64> {
-        rgb.chunks_exact(3)
-            .map(|p| 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2]))
-            .collect()
-    };
-    let (x, y) = (grey(a), grey(b));
-    if width < 7 || height < 7 {
-        return f64::NAN;
-    }
-    const C1: f64 = (0.01 * 255.0) * (0.01 * 255.0);
-    const C2: f64 = (0.03 * 255.0) * (0.03 * 255.0);
-    let (mut total, mut n) = (0.0, 0.0);
-    for oy in 0..=height - 7 {
-        for ox in 0..=width - 7 {
-            let (mut sx, mut sy, mut sxx, mut syy, mut sxy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-            for dy in 0..7 {
-                for dx in 0..7 {
-                    let i = (oy + dy) * width + ox + dx;
-                    let (p, q) = (x[i], y[i]);
-                    sx += p;
-                    sy += q;
-                    sxx += p * p;
-                    syy += q * q;
-                    sxy += p * q;
-                }
-            }
-            let (mx, my) = (sx / 49.0, sy / 49.0);
-            let (vx, vy, cov) = (
-                sxx / 49.0 - mx * mx,
-                syy / 49.0 - my * my,
-                sxy / 49.0 - mx * my,
-            );
-            total += ((2.0 * mx * my + C1) * (2.0 * cov + C2))
-                / ((mx * mx + my * my + C1) * (vx + vy + C2));
-            n += 1.0;
-        }
-    }
-    total / n
-}
-
 fn main() {
     let sizes: Vec<u32> = std::env::var("SIZES")
         .unwrap_or_else(|_| "128,256,512".into())
@@ -194,7 +152,7 @@ fn main() {
     }
     let dir = std::env::temp_dir().join(format!("thumbs-formats-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    println!("photo,size,width,height,format,setting,bytes,ssim,ssim7,ssim_px,encode_ms");
+    println!("photo,size,width,height,format,setting,bytes,ssim,ssim7,ssim_px,ssim7_px,encode_ms");
     let largest = sizes.iter().copied().max();
     for path in std::env::args().skip(1) {
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -218,10 +176,11 @@ fn main() {
                 let decoded = decode_output(*format, &out, &dir);
                 let (w, h) = (reference.width as usize, reference.height as usize);
                 let ssim = ssim::ssim_rgb(&reference.data, &decoded, w, h);
-                let ssim7 = ssim7(&reference.data, &decoded, w, h);
+                let ssim7_px = ssim::ssim_rgb_uniform(&pixels.data, &decoded, w, h);
+                let ssim7 = ssim::ssim_rgb_uniform(&reference.data, &decoded, w, h);
                 let ssim_px = ssim::ssim_rgb(&pixels.data, &decoded, w, h);
                 println!(
-                    "{name},{size},{w},{h},{format},{label},{},{ssim:.5},{ssim7:.5},{ssim_px:.5},{best:.2}",
+                    "{name},{size},{w},{h},{format},{label},{},{ssim:.5},{ssim7:.5},{ssim_px:.5},{ssim7_px:.5},{best:.2}",
                     out.len()
                 );
             }

@@ -2,8 +2,8 @@
 //! point, [`encode`].
 //!
 //! - JPEG ([`encode_jpeg`]): baseline, below.
-//! - WebP: lossy, through libwebp (`encode_webp.rs`), at the lowest quality of a ladder whose
-//!   SSIM against the pixels is at least the JPEG's ([`EncodeSettings::webp_match_jpeg`]).
+//! - WebP: lossy, through libwebp (`encode_webp.rs`), at the lowest quality whose SSIM against
+//!   the pixels is at least the JPEG's under two windows ([`EncodeSettings::webp_match_jpeg`]).
 //! - AVIF: through rav1e (`encode_avif.rs`), at the highest quantizer of a search whose
 //!   reconstruction is closer (SSIM) to the pixels than the JPEG by a margin
 //!   ([`EncodeSettings::avif_match_jpeg`]).
@@ -108,8 +108,8 @@ pub struct EncodeSettings {
     /// libwebp quality 0–100: the quality used when `webp_match_jpeg` is off.
     pub webp_quality: u8,
     /// Pick the WebP quality per thumbnail: the lowest of [`WEBP_QUALITY_RANGE`] whose SSIM
-    /// against the pixels is at least the SSIM of the JPEG at `jpeg_quality` (the highest of
-    /// the ladder if none is). One fixed quality cannot do this: at libwebp q80 a detailed
+    /// against the pixels is at least the SSIM of the JPEG at `jpeg_quality` under both
+    /// windows of [`ssim::Ssim`] (the top of the range if none is). One fixed quality cannot do this: at libwebp q80 a detailed
     /// photo's WebP is far closer than the JPEG q80 and only 10 % smaller, a smooth one's is
     /// half the size and further away (docs/performance.md, "Formats").
     pub webp_match_jpeg: bool,
@@ -120,7 +120,8 @@ pub struct EncodeSettings {
     pub webp_sns_strength: u8,
     /// libwebp's sharp (iterative) RGB→YUV conversion.
     pub webp_sharp_yuv: bool,
-    /// How far above the JPEG's SSIM the WebP search aims, in 1/10,000 of SSIM.
+    /// How far above the JPEG's SSIM (under each window) the WebP search aims, in 1/10,000
+    /// of SSIM.
     pub webp_ssim_margin: u16,
     /// Pick the AVIF quantizer per thumbnail, like `webp_match_jpeg`
     /// ([`encode_avif_matching_jpeg`]); off, every AVIF is encoded at `avif_quantizer`.
@@ -158,7 +159,7 @@ impl Default for EncodeSettings {
             webp_method: 4,
             webp_sns_strength: 80,
             webp_sharp_yuv: false,
-            webp_ssim_margin: 15,
+            webp_ssim_margin: 1,
             avif_match_jpeg: true,
             avif_quantizer: 112,
             avif_speed: 8,
@@ -203,15 +204,17 @@ pub fn encode(
 }
 
 /// Binary search of [`WEBP_QUALITY_RANGE`] for the lowest quality whose WebP is at least as
-/// close (SSIM, libwebp's own decode) to `bitmap` as the JPEG at `settings.jpeg_quality`
-/// (decoded by the `image` crate), plus `settings.webp_ssim_margin`. Six or seven WebP
-/// encodes, one JPEG encode.
+/// close (SSIM under both windows, libwebp's own decode) to `bitmap` as the JPEG at
+/// `settings.jpeg_quality` (decoded by the `image` crate), plus `settings.webp_ssim_margin`.
+/// Six or seven WebP encodes, one JPEG encode.
 fn encode_webp_matching_jpeg(bitmap: &Bitmap, settings: &EncodeSettings) -> Result<Vec<u8>, Error> {
     let (w, h) = (bitmap.width as usize, bitmap.height as usize);
-    let jpeg_ssim = jpeg_ssim(bitmap, settings)?;
-    // The margin: the search measures against the thumbnail's own pixels, a client against a
-    // full decode of the original; the two differ by shrink-on-load, so aim a little above.
-    let target = jpeg_ssim + f64::from(settings.webp_ssim_margin) / 10_000.0;
+    let jpeg = jpeg_ssim(bitmap, settings)?;
+    // The search measures against the thumbnail's own pixels, a client against a full decode
+    // of the original. Requiring both windows is what carries over: one window alone, even
+    // with a margin of 0.0015, left WebPs below their JPEG under the other window (see
+    // docs/performance.md, "WebP search under two windows").
+    let margin = f64::from(settings.webp_ssim_margin) / 10_000.0;
     let (low, high) = WEBP_QUALITY_RANGE;
     // Invariant: every quality below `lo` falls short; `best` meets the target.
     let (mut lo, mut hi) = (low, high + 1);
@@ -221,7 +224,7 @@ fn encode_webp_matching_jpeg(bitmap: &Bitmap, settings: &EncodeSettings) -> Resu
         let webp = webp::encode_webp(bitmap, mid, &tuning(settings))?;
         let pixels = webp::decode_webp_rgb(&webp, bitmap.width, bitmap.height)
             .ok_or_else(|| Error::Encode("libwebp cannot decode its own output".into()))?;
-        if ssim::ssim_rgb(&bitmap.data, &pixels, w, h) >= target {
+        if ssim::Ssim::of(&bitmap.data, &pixels, w, h).at_least(&jpeg, margin) {
             best = Some(webp);
             hi = mid;
         } else {
@@ -236,8 +239,8 @@ fn encode_webp_matching_jpeg(bitmap: &Bitmap, settings: &EncodeSettings) -> Resu
 }
 
 /// The JPEG at `settings.jpeg_quality` (decoded by the `image` crate) measured against the
-/// pixels: its SSIM.
-fn jpeg_ssim(bitmap: &Bitmap, settings: &EncodeSettings) -> Result<f64, Error> {
+/// pixels: its SSIM under both windows.
+fn jpeg_ssim(bitmap: &Bitmap, settings: &EncodeSettings) -> Result<ssim::Ssim, Error> {
     let jpeg = encode_jpeg(bitmap, settings.jpeg_quality)?;
     let jpeg_rgb = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)
         .map_err(|e| Error::Encode(format!("decoding our own JPEG: {e}")))?
@@ -246,7 +249,7 @@ fn jpeg_ssim(bitmap: &Bitmap, settings: &EncodeSettings) -> Result<f64, Error> {
         return Err(Error::Encode("our own JPEG decoded to another size".into()));
     }
     let (w, h) = (bitmap.width as usize, bitmap.height as usize);
-    Ok(ssim::ssim_rgb(&bitmap.data, jpeg_rgb.as_raw(), w, h))
+    Ok(ssim::Ssim::of(&bitmap.data, jpeg_rgb.as_raw(), w, h))
 }
 
 /// At most this many AVIF encodes per thumbnail.
@@ -299,7 +302,8 @@ pub fn avif_search(bitmap: &Bitmap, settings: &EncodeSettings) -> Result<AvifPic
         return Err(Error::Encode("an empty image has no AVIF".into()));
     }
     let (w, h) = (bitmap.width as usize, bitmap.height as usize);
-    let jpeg_ssim = jpeg_ssim(bitmap, settings)?;
+    // AVIF's targets were measured on the Gaussian window (docs/performance.md, "AVIF search").
+    let jpeg_ssim = jpeg_ssim(bitmap, settings)?.gaussian;
     let cut = f64::from(settings.avif_error_cut.min(90)) / 100.0;
     let above = ((1.0 - jpeg_ssim) * cut).min(f64::from(settings.avif_cut_cap) / 10_000.0);
     let target = (jpeg_ssim + above + f64::from(settings.avif_ssim_margin) / 10_000.0).min(0.9999);

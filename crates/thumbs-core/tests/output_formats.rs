@@ -197,11 +197,18 @@ fn webp_is_as_close_to_the_reference_as_the_jpeg() {
         let (w, h) = (bitmap.width as usize, bitmap.height as usize);
         let ssim_of = |format| {
             let file = encode(&bitmap, format, &EncodeSettings::default()).unwrap();
-            ssim::ssim_rgb(&bitmap.data, common::rgb(&file).as_raw(), w, h)
+            ssim::Ssim::of(&bitmap.data, common::rgb(&file).as_raw(), w, h)
         };
         let (jpeg, webp) = (ssim_of(OutputFormat::Jpeg), ssim_of(OutputFormat::WebP));
-        assert!(jpeg > 0.8 && jpeg < 1.0, "{name}: JPEG SSIM {jpeg}");
-        assert!(webp >= jpeg, "{name}: WebP SSIM {webp} < JPEG {jpeg}");
+        assert!(
+            jpeg.gaussian > 0.8 && jpeg.gaussian < 1.0,
+            "{name}: JPEG SSIM {jpeg:?}"
+        );
+        // under each window on its own, as the search requires
+        assert!(
+            webp.gaussian >= jpeg.gaussian && webp.uniform >= jpeg.uniform,
+            "{name}: WebP SSIM {webp:?} < JPEG {jpeg:?}"
+        );
     }
 }
 
