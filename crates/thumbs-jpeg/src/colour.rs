@@ -114,13 +114,8 @@ mod tests {
 
     #[test]
     fn row_conversion_is_the_pixel_conversion() {
-        let mut x: u32 = 0x1234_5678;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        };
+        let mut rng = crate::test_rng::XorShift::new(0x1234_5678);
+        let mut next = || rng.next_u32() as u8;
         for n in [0usize, 1, 15, 16, 17, 40, 1001] {
             let (y, cb, cr): (Vec<u8>, Vec<u8>, Vec<u8>) =
                 (0..n).map(|_| (next(), next(), next())).collect();

@@ -530,12 +530,10 @@ mod tests {
 
     #[test]
     fn multi_symbol_skip_ends_where_single_symbols_do() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut rng = crate::test_rng::XorShift::new(0x9E37_79B9);
         let mut data = vec![0u8; 1 << 14];
         for b in &mut data {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+            let x = rng.next_u32();
             // Sparse ones make long blocks of short codes; no 0xFF so no stuffing.
             *b = (x as u8) & (x >> 8) as u8 & 0xFE;
         }

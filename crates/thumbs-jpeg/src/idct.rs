@@ -349,13 +349,8 @@ mod tests {
     /// rounding) for every block shape the decoder uses, on random sparse blocks.
     #[test]
     fn sparse_and_row_paths_match_the_separable_transform() {
-        let mut x: u32 = 0x9E37_79B9;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x
-        };
+        let mut rng = crate::test_rng::XorShift::new(0x9E37_79B9);
+        let mut next = || rng.next_u32();
         let mut q = [0u16; 64];
         for (k, v) in q.iter_mut().enumerate() {
             *v = 2 + (k as u16) / 2;

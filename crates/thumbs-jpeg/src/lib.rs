@@ -47,6 +47,8 @@ mod markers;
 mod progressive;
 mod scan;
 mod sequential;
+#[cfg(test)]
+mod test_rng;
 mod upsample;
 
 pub use error::Error;
