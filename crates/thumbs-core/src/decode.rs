@@ -143,12 +143,14 @@ fn fast_jpeg(
     limits.check_dimensions(width, height)?;
     // fit-inside-N×N is symmetric, so the stored orientation needs the same scale and band.
     // The scale leaves the resampler at least a 1.5× reduction, and only the coefficients below
-    // the thumbnail's Nyquist limit are read (thumbs-jpeg's `for_thumbnail`, `band_for_target`).
+    // both the thumbnail's and the decode grid's Nyquist limits are read (thumbs-jpeg's
+    // `for_thumbnail`, `band_for_target`, `max_band`).
     let (scale, band) = match target_max_side {
-        Some(side) => (
-            thumbs_jpeg::Scale::for_thumbnail(width, height, side),
-            thumbs_jpeg::band_for_target(width, height, side),
-        ),
+        Some(side) => {
+            let scale = thumbs_jpeg::Scale::for_thumbnail(width, height, side);
+            let band = thumbs_jpeg::band_for_target(width, height, side).min(scale.max_band());
+            (scale, band)
+        }
         None => (thumbs_jpeg::Scale::Full, 63),
     };
     let jpeg_limits = thumbs_jpeg::Limits {
