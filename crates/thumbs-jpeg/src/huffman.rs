@@ -400,6 +400,19 @@ impl<'a> BitReader<'a> {
         self.consume(n.min(16));
     }
 
+    /// Drops `n` bits, any number, refilling as it goes (correction bits nobody reads).
+    #[inline(always)]
+    pub(crate) fn skip_many(&mut self, mut n: u32) {
+        while n > 0 {
+            if self.nbits < 32 {
+                self.refill();
+            }
+            let t = n.min(32);
+            self.consume(t);
+            n -= t;
+        }
+    }
+
     /// RECEIVE (T.81 F.2.2.4): `n` raw bits.
     #[inline(always)]
     pub(crate) fn receive(&mut self, n: u32) -> u32 {

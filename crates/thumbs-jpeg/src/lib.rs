@@ -207,9 +207,9 @@ pub fn decode_scaled(bytes: &[u8], scale: Scale, limits: &Limits) -> Result<Deco
 /// (0 = the DC alone, 63 = all): a low-pass at the source, for a decode that is resampled
 /// further anyway. Coefficients past the band are still entropy-decoded in a sequential file (to
 /// find the next block) but never formed; in a progressive file the scans whose band lies past
-/// it are skipped unread, and so are the refinement scans that reach past it (the kept
-/// coefficients then lack their last bits and are taken at the middle of their interval). See
-/// [`Scale::band_for_target`].
+/// it are skipped unread, and so, below 1/2 scale, are the refinement scans that reach past it
+/// (the kept coefficients then lack their last bits and are taken at the middle of their
+/// interval). See [`band_for_target`] and [`Scale::max_band`].
 pub fn decode_scaled_band(
     bytes: &[u8],
     scale: Scale,

@@ -10,20 +10,38 @@ use crate::component::{BlockDecoder, Comp};
 use crate::huffman::{BitReader, HuffTable};
 use crate::markers::Scan;
 
+/// Which of the AC refinement scans that reach past the band a progressive decode reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Refine {
+    None,
+    /// All but those that carry the last bit (`Al = 0`): in libjpeg's standard script, the
+    /// luma refinement from bit 2 to bit 1, not the final luma and chroma ones.
+    AllButLastBit,
+    All,
+}
+
 /// Which scans to decode, for a decode that reads zigzag indices `0..=keep`.
 ///
-/// A scan whose band starts above `keep` contributes nothing. With `keep < 63`, an AC
-/// refinement scan whose band reaches past `keep` is skipped too: decoding it would need the
-/// nonzero history of its whole band (G.1.2.3), i.e. the first scans of the coefficients we do
-/// not read. The kept coefficients then lack their last bits, which the final transform
-/// reconstructs at the middle of their interval (decoder.rs). Refinement scans inside the band
-/// are decoded, with the first scans they depend on (iterated to a fixed point).
-pub(crate) fn plan_scans(scans: &[Scan], keep: usize) -> Vec<bool> {
+/// A scan whose band starts above `keep` contributes nothing. An AC refinement scan whose band
+/// reaches past `keep` needs the nonzero history of its whole band (G.1.2.3), i.e. the first
+/// scans of coefficients we do not read. When `refine` asks for it, it is decoded all the same, with those
+/// first scans (iterated to a fixed point): their symbols are parsed for the history, the
+/// values past the band dropped, and the refinement's correction bits past the band stepped
+/// over in bulk (`AcRefine`). Otherwise it is skipped, and the kept coefficients lack their
+/// last bits, which the final transform reconstructs at the middle of their interval
+/// (decoder.rs). At `keep == 0` (the DC alone) no AC scan is needed either way.
+pub(crate) fn plan_scans(scans: &[Scan], keep: usize, refine: Refine) -> Vec<bool> {
     let mut decode: Vec<bool> = scans
         .iter()
         .map(|s| {
             let (ss, se) = (usize::from(s.ss), usize::from(s.se));
-            ss == 0 || keep == 63 || (ss <= keep && (s.ah == 0 || se <= keep))
+            let wanted = match refine {
+                Refine::None => false,
+                Refine::AllButLastBit => s.al > 0,
+                Refine::All => true,
+            };
+            let reaches = s.ah == 0 || se <= keep || (wanted && keep > 0);
+            ss == 0 || keep == 63 || (ss <= keep && reaches)
         })
         .collect();
     loop {
@@ -123,6 +141,20 @@ impl BlockDecoder for AcFirst<'_> {
             if r.nbits() < 32 {
                 r.refill();
             }
+            // Short code and magnitude resolved at once (never an EOBn or ZRL: size 0).
+            let f = r.fast_ac(self.ac);
+            if f != 0 {
+                k += ((f >> 8) & 0xFF) as usize;
+                if k > self.se {
+                    break; // corrupt: a run past the band
+                }
+                mask |= 1 << k;
+                if let Some(cf) = coefs.get_mut(k) {
+                    *cf = (f >> 16).wrapping_shl(self.al) as i16;
+                }
+                k += 1;
+                continue;
+            }
             let rs = r.decode(self.ac);
             let (run, s) = (u32::from(rs >> 4), u32::from(rs & 15));
             if s == 0 {
@@ -160,8 +192,12 @@ impl BlockDecoder for AcFirst<'_> {
 }
 
 /// AC refinement scan (G.1.2.3): one correction bit for every already-nonzero coefficient the
-/// decoder passes, and newly nonzero coefficients of magnitude 1 << Al. A port of the procedure
-/// in libjpeg's jdphuff.c decode_mcu_AC_refine, on the mask + kept-coefficient store.
+/// decoder passes, and newly nonzero coefficients of magnitude 1 << Al. The procedure of
+/// libjpeg's jdphuff.c decode_mcu_AC_refine, on the mask + kept-coefficient store, with the
+/// walk over the band done on the 64-bit history mask: a symbol's run lands on the (run + 1)-th
+/// zero-history coefficient ahead (found by clearing set bits of the inverted mask), the
+/// correction bits of the nonzero-history coefficients passed on the way are applied inside the
+/// kept band and stepped over together past it.
 pub(crate) struct AcRefine<'t> {
     pub index: usize,
     pub ac: &'t HuffTable,
@@ -172,24 +208,44 @@ pub(crate) struct AcRefine<'t> {
     pub nn: usize,
 }
 
+/// Bits `from..=to` of a u64 (empty when `from > to`).
+#[inline(always)]
+fn bits(from: usize, to: usize) -> u64 {
+    if from > to || from > 63 {
+        return 0;
+    }
+    let high = if to >= 63 { !0 } else { (1u64 << (to + 1)) - 1 };
+    high & !((1u64 << from) - 1)
+}
+
 impl AcRefine<'_> {
+    /// The correction bits of the nonzero-history coefficients in `passed`, in zigzag order:
+    /// applied to the kept ones (the lowest indices, so they come first in the stream), the
+    /// rest dropped in one go.
     #[inline(always)]
-    fn correct(&self, r: &mut BitReader, coefs: &mut [i16], k: usize) {
-        if r.nbits() < 1 {
-            r.refill();
-        }
-        if r.receive(1) != 0
-            && let Some(cf) = coefs.get_mut(k)
-        {
-            let p1 = (1i32 << self.al) as i16;
-            if *cf & p1 == 0 {
-                *cf = if *cf >= 0 {
-                    cf.wrapping_add(p1)
-                } else {
-                    cf.wrapping_sub(p1)
-                };
+    fn correct(&self, r: &mut BitReader, coefs: &mut [i16], passed: u64) {
+        let kept = passed & bits(0, self.nn.saturating_sub(1));
+        let mut m = kept;
+        while m != 0 {
+            let k = m.trailing_zeros() as usize;
+            m &= m - 1;
+            if r.nbits() < 1 {
+                r.refill();
+            }
+            if r.receive(1) != 0
+                && let Some(cf) = coefs.get_mut(k)
+            {
+                let p1 = (1i32 << self.al) as i16;
+                if *cf & p1 == 0 {
+                    *cf = if *cf >= 0 {
+                        cf.wrapping_add(p1)
+                    } else {
+                        cf.wrapping_sub(p1)
+                    };
+                }
             }
         }
+        r.skip_many((passed & !kept).count_ones());
     }
 }
 
@@ -200,14 +256,15 @@ impl BlockDecoder for AcRefine<'_> {
         let mut mask = c.masks[b];
         let coefs = &mut c.coefs[b * self.nn..(b + 1) * self.nn];
         let p1 = (1i32 << self.al) as i16;
+        let se = self.se.min(63);
         let mut k = self.ss;
         if self.eobrun == 0 {
-            while k <= self.se {
+            while k <= se {
                 if r.nbits() < 32 {
                     r.refill();
                 }
                 let rs = r.decode(self.ac);
-                let (mut run, s) = (u32::from(rs >> 4), rs & 15);
+                let (run, s) = (u32::from(rs >> 4), rs & 15);
                 let mut newval = 0i16;
                 if s != 0 {
                     // s must be 1 here; the sign is one raw bit.
@@ -223,19 +280,21 @@ impl BlockDecoder for AcRefine<'_> {
                     }
                     break;
                 }
-                // Skip `run` zero-history coefficients, correcting nonzero ones on the way.
-                while k <= self.se {
-                    if mask & (1 << k) != 0 {
-                        self.correct(r, coefs, k);
-                    } else {
-                        if run == 0 {
-                            break;
-                        }
-                        run -= 1;
-                    }
-                    k += 1;
+                // Pass `run` zero-history coefficients (a ZRL: 15, landing on the 16th),
+                // correcting the nonzero ones on the way; stop on the next zero-history one.
+                let ahead = bits(k, se);
+                let mut zero = !mask & ahead;
+                for _ in 0..run {
+                    zero &= zero.wrapping_sub(1);
                 }
-                if newval != 0 && k <= self.se {
+                let land = if zero == 0 {
+                    se + 1
+                } else {
+                    zero.trailing_zeros() as usize
+                };
+                self.correct(r, coefs, mask & ahead & !bits(land, 63));
+                k = land;
+                if newval != 0 && k <= se {
                     mask |= 1 << k;
                     if let Some(cf) = coefs.get_mut(k) {
                         *cf = newval;
@@ -246,12 +305,7 @@ impl BlockDecoder for AcRefine<'_> {
         }
         if self.eobrun > 0 {
             // Within an end-of-band run: only correction bits for the nonzero history remain.
-            while k <= self.se {
-                if mask & (1 << k) != 0 {
-                    self.correct(r, coefs, k);
-                }
-                k += 1;
-            }
+            self.correct(r, coefs, mask & bits(k, se));
             self.eobrun -= 1;
         }
         c.masks[b] = mask;
@@ -291,12 +345,37 @@ mod tests {
             scan(1, 6, 63, 0),
         ];
         // The 1-63 refinement reaches past the band: skipped, and with it the 6-63 first scans.
-        assert_eq!(plan_scans(&scans, 4), vec![true, false, false, false]);
-        assert_eq!(plan_scans(&scans, 0), vec![false; 4]);
-        assert_eq!(plan_scans(&scans, 63), vec![true; 4]);
+        assert_eq!(
+            plan_scans(&scans, 4, Refine::None),
+            vec![true, false, false, false]
+        );
+        assert_eq!(plan_scans(&scans, 0, Refine::None), vec![false; 4]);
+        assert_eq!(plan_scans(&scans, 63, Refine::None), vec![true; 4]);
         // A refinement inside the band is decoded with the first scans it depends on.
         let inside = vec![scan(0, 1, 5, 0), scan(0, 6, 63, 0), scan(0, 1, 5, 1)];
-        assert_eq!(plan_scans(&inside, 9), vec![true, true, true]);
-        assert_eq!(plan_scans(&inside, 5), vec![true, false, true]);
+        assert_eq!(plan_scans(&inside, 9, Refine::None), vec![true, true, true]);
+        assert_eq!(
+            plan_scans(&inside, 5, Refine::None),
+            vec![true, false, true]
+        );
+        // Refining: the 1-63 refinement is decoded, with every first scan of its band; the
+        // other component's 6-63 first scan is still not needed. The DC alone needs none.
+        assert_eq!(
+            plan_scans(&scans, 4, Refine::All),
+            vec![true, true, true, false]
+        );
+        assert_eq!(plan_scans(&scans, 0, Refine::All), vec![false; 4]);
+        // The final bit's refinement is left out, and with it what only it needed.
+        let mut last = scans.clone();
+        last[2].al = 0;
+        assert_eq!(
+            plan_scans(&last, 4, Refine::AllButLastBit),
+            vec![true, false, false, false]
+        );
+        last[2].al = 1;
+        assert_eq!(
+            plan_scans(&last, 4, Refine::AllButLastBit),
+            vec![true, true, true, false]
+        );
     }
 }

@@ -180,9 +180,11 @@ fn band_limited_decodes_are_a_low_pass_of_the_full_band() {
 #[test]
 fn progressive_band_decode_matches_its_baseline_twin() {
     // coffee-420.jpg and coffee-420-progressive.jpg hold the same quantised coefficients (cjpeg,
-    // same quality): with the refinement scans past the band skipped, the progressive decode
-    // lacks the last bits of the kept coefficients, reconstructed at the middle of their
-    // interval; the result must stay next to the baseline file's decode of the same band.
+    // same quality). With the refinement scans past the band skipped (all at 1/4, the last
+    // bit's at 1/2), the progressive decode lacks the last bits of the kept coefficients,
+    // reconstructed at the middle of their interval; the result must stay next to the baseline
+    // file's decode of the same band (and be it exactly at the full band). The decoder's own
+    // tests check that reading every refinement gives the baseline's pixels exactly.
     let limits = thumbs_jpeg::Limits::default();
     let base = common::fixture("coffee-420.jpg");
     for prog in [
