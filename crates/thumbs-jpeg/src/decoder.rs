@@ -122,13 +122,14 @@ fn decode_with(
 /// 0.002 below Pillow's; the first refinement recovers three quarters of that for ~1.25× the
 /// time, the last one the rest for ~2×, which would take some below 1.25× Pillow's time. At
 /// 1/4 none: the 6 coefficients there gain 0.0003-0.0006 for 2-3× the decode time of large
-/// photos. At 1/8 only the DC is read, and at full scale every scan is. Measured in
+/// photos. At 1/8 only the DC is read. At full scale (photos under 1536 px, whose band for a
+/// 512 px thumbnail still reaches u + v = 5 or more) none: the full decode is above Pillow's
+/// SSIM there already, and reading them doubled the time of one such photo. Measured in
 /// docs/performance.md ("Refinement scans at 1/2").
 fn refinement(scale: Scale) -> Refine {
     match scale {
-        Scale::Full => Refine::All,
         Scale::Half => Refine::AllButLastBit,
-        Scale::Quarter | Scale::Eighth => Refine::None,
+        Scale::Full | Scale::Quarter | Scale::Eighth => Refine::None,
     }
 }
 

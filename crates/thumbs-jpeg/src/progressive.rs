@@ -17,6 +17,8 @@ pub(crate) enum Refine {
     /// All but those that carry the last bit (`Al = 0`): in libjpeg's standard script, the
     /// luma refinement from bit 2 to bit 1, not the final luma and chroma ones.
     AllButLastBit,
+    /// Every one (the decoder's tests: the pixels of the baseline twin).
+    #[cfg(test)]
     All,
 }
 
@@ -38,6 +40,7 @@ pub(crate) fn plan_scans(scans: &[Scan], keep: usize, refine: Refine) -> Vec<boo
             let wanted = match refine {
                 Refine::None => false,
                 Refine::AllButLastBit => s.al > 0,
+                #[cfg(test)]
                 Refine::All => true,
             };
             let reaches = s.ah == 0 || se <= keep || (wanted && keep > 0);
