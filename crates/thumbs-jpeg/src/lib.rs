@@ -109,18 +109,20 @@ impl Scale {
     }
 
     /// The scale to decode at for thumbnails whose longest side is at most `max_side`: the
-    /// smallest whose longest side is at least 1.4 × `max_side` (`Full` if none is). A decode
-    /// that only just covers the target leaves the resampler a 1.0-1.3× reduction of an image
-    /// that the scaled IDCT has already box-filtered: visibly softer than a Lanczos reduction of
-    /// the full image. From 1.4× on, the 512 px thumbnail is at least as close to a full decode
-    /// (SSIM) as libjpeg-turbo's draft mode (which asks only for both sides to cover the box);
-    /// 1.5×, the earlier threshold, sent 2868-3071 px photos to 1/2 for 1.5× their time at
-    /// 512 px and SSIM they already had at 1/4. See docs/performance.md.
+    /// smallest whose longest side is at least 1.4 × `max_side` (1.5 × at 1/8; `Full` if none
+    /// is). A decode that only just covers the target leaves the resampler a 1.0-1.3×
+    /// reduction of an image that the scaled IDCT has already box-filtered: visibly softer than
+    /// a Lanczos reduction of the full image. From 1.4× on, the 512 px thumbnail of a 1/4 or
+    /// 1/2 decode is at least as close to a full decode (SSIM) as libjpeg-turbo's draft mode;
+    /// 1/8 keeps the DC alone, a plain 8×8 box, and needs the 1.5× (a 6028 px photo at 1/8,
+    /// 1.47×, scored 0.0015 below its 1/4 decode). 1.5× everywhere, the earlier rule, sent
+    /// 2868-3071 px photos to 1/2 for 1.5× their time at 512 px and SSIM they already had at
+    /// 1/4. See docs/performance.md.
     pub fn for_thumbnail(width: u32, height: u32, max_side: u32) -> Scale {
-        let want = u64::from(max_side) * 14;
-        for s in [Scale::Eighth, Scale::Quarter, Scale::Half] {
+        // The margin over the target, in tenths.
+        for (s, tenths) in [(Scale::Eighth, 15), (Scale::Quarter, 14), (Scale::Half, 14)] {
             let (w, h) = s.output_size(width, height);
-            if u64::from(w.max(h)) * 10 >= want {
+            if u64::from(w.max(h)) * 10 >= u64::from(max_side) * tenths {
                 return s;
             }
         }
@@ -243,6 +245,8 @@ mod tests {
         // 5472 / 8 = 684 covers 512 but only by 1.34×.
         assert_eq!(Scale::for_thumbnail(5472, 3648, 512), Scale::Quarter);
         assert_eq!(Scale::for_thumbnail(6400, 4800, 512), Scale::Eighth);
+        // 1/8 needs 1.5 × 512 = 768: 6028 / 8 = 754 is not enough.
+        assert_eq!(Scale::for_thumbnail(6028, 3391, 512), Scale::Quarter);
         assert_eq!(Scale::for_thumbnail(2048, 1536, 512), Scale::Half);
         // 2880 / 4 = 720 >= 1.4 × 512 = 716.8; 2860 / 4 = 715 is not.
         assert_eq!(Scale::for_thumbnail(2880, 2160, 512), Scale::Quarter);
