@@ -109,9 +109,10 @@ pub struct EncodeSettings {
     pub webp_quality: u8,
     /// Pick the WebP quality per thumbnail: the lowest of [`WEBP_QUALITY_RANGE`] whose SSIM
     /// against the pixels is at least the SSIM of the JPEG at `jpeg_quality` under both
-    /// windows of [`ssim::Ssim`] (the top of the range if none is). One fixed quality cannot do this: at libwebp q80 a detailed
-    /// photo's WebP is far closer than the JPEG q80 and only 10 % smaller, a smooth one's is
-    /// half the size and further away (docs/performance.md, "Formats").
+    /// windows of [`ssim::Ssim`] (the top of the range if none is). One fixed quality cannot
+    /// do this: at libwebp q80 a detailed photo's WebP is far closer than the JPEG q80 and
+    /// only 10 % smaller, a smooth one's is half the size and further away
+    /// (docs/performance.md, "Formats").
     pub webp_match_jpeg: bool,
     /// libwebp method 0 (fastest) – 6 (smallest).
     pub webp_method: u8,

@@ -307,30 +307,28 @@ fn assemble(
 mod tests {
     use super::*;
 
-    fn fixture(name: &str) -> Vec<u8> {
-        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(name);
-        std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-    }
-
     /// With every refinement scan read, a band-limited progressive decode is its baseline
     /// twin's (the same quantised coefficients) pixel for pixel: the history walk and the bulk
     /// correction bits past the band land where the one-by-one procedure does.
     #[test]
     fn refined_band_decodes_equal_the_baseline_twin() {
         let limits = Limits::default();
-        let base = fixture("coffee-420.jpg");
-        for name in [
-            "coffee-420-progressive.jpg",
-            "coffee-420-progressive-restart.jpg",
+        let base = include_bytes!("../tests/fixtures/coffee-420.jpg");
+        for (name, prog) in [
+            (
+                "progressive",
+                &include_bytes!("../tests/fixtures/coffee-420-progressive.jpg")[..],
+            ),
+            (
+                "progressive-restart",
+                &include_bytes!("../tests/fixtures/coffee-420-progressive-restart.jpg")[..],
+            ),
         ] {
-            let prog = fixture(name);
             for scale in [Scale::Quarter, Scale::Half] {
                 for band in [2u8, 5, 9, 20] {
-                    let a = decode_with(&base, scale, band, Refine::None, &limits).unwrap();
+                    let a = decode_with(base, scale, band, Refine::None, &limits).unwrap();
                     for refine in [Refine::All, Refine::AllButLastBit, Refine::None] {
-                        let b = decode_with(&prog, scale, band, refine, &limits).unwrap();
+                        let b = decode_with(prog, scale, band, refine, &limits).unwrap();
                         let same = a.pixels == b.pixels;
                         assert_eq!(
                             same,

@@ -26,10 +26,10 @@ pub(crate) enum Refine {
 ///
 /// A scan whose band starts above `keep` contributes nothing. An AC refinement scan whose band
 /// reaches past `keep` needs the nonzero history of its whole band (G.1.2.3), i.e. the first
-/// scans of coefficients we do not read. When `refine` asks for it, it is decoded all the same, with those
-/// first scans (iterated to a fixed point): their symbols are parsed for the history, the
-/// values past the band dropped, and the refinement's correction bits past the band stepped
-/// over in bulk (`AcRefine`). Otherwise it is skipped, and the kept coefficients lack their
+/// scans of coefficients we do not read. When `refine` asks for it, it is decoded all the
+/// same, with those first scans (iterated to a fixed point): their symbols are parsed for the
+/// history, the values past the band dropped, and the refinement's correction bits past the
+/// band stepped over in bulk (`AcRefine`). Otherwise it is skipped, and the kept coefficients lack their
 /// last bits, which the final transform reconstructs at the middle of their interval
 /// (decoder.rs). At `keep == 0` (the DC alone) no AC scan is needed either way.
 pub(crate) fn plan_scans(scans: &[Scan], keep: usize, refine: Refine) -> Vec<bool> {
@@ -228,6 +228,7 @@ impl AcRefine<'_> {
     #[inline(always)]
     fn correct(&self, r: &mut BitReader, coefs: &mut [i16], passed: u64) {
         let kept = passed & bits(0, self.nn.saturating_sub(1));
+        let p1 = (1i32 << self.al) as i16;
         let mut m = kept;
         while m != 0 {
             let k = m.trailing_zeros() as usize;
@@ -237,15 +238,13 @@ impl AcRefine<'_> {
             }
             if r.receive(1) != 0
                 && let Some(cf) = coefs.get_mut(k)
+                && *cf & p1 == 0
             {
-                let p1 = (1i32 << self.al) as i16;
-                if *cf & p1 == 0 {
-                    *cf = if *cf >= 0 {
-                        cf.wrapping_add(p1)
-                    } else {
-                        cf.wrapping_sub(p1)
-                    };
-                }
+                *cf = if *cf >= 0 {
+                    cf.wrapping_add(p1)
+                } else {
+                    cf.wrapping_sub(p1)
+                };
             }
         }
         r.skip_many((passed & !kept).count_ones());
