@@ -3,7 +3,8 @@
 //! The release figures come from `scripts/bench` (the real binary, one process per file).
 //!
 //! Run: `cargo run --profile bench -p thumbs-core --example workload -- FILE...`
-//! (THUMBS_WORKLOAD_RUNS sets N, default 5).
+//! (THUMBS_WORKLOAD_RUNS sets N, default 5; THUMBS_WORKLOAD_SIZES another list of sizes, for
+//! example `256` for the single-size figure).
 
 use std::time::{Duration, Instant};
 
@@ -25,10 +26,13 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
-    let sizes: Vec<ThumbnailSize> = [128, 256, 512]
-        .into_iter()
+    let sizes: Vec<ThumbnailSize> = std::env::var("THUMBS_WORKLOAD_SIZES")
+        .unwrap_or_else(|_| "128,256,512".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
         .filter_map(ThumbnailSize::new)
         .collect();
+    let largest = sizes.iter().map(|s| s.get()).max().expect("at least one size");
     let mut config = Config::from_lookup(|_| None).expect("default config");
     config.jpeg_quality = 80;
     let (mut all, mut dec) = (Duration::ZERO, Duration::ZERO);
@@ -42,7 +46,7 @@ fn main() {
             make_thumbnails(&bytes, &sizes, &config).expect("thumbnails");
         });
         let d = best(runs, || {
-            decode(&bytes, Some(512), &config.limits).expect("decode");
+            decode(&bytes, Some(largest), &config.limits).expect("decode");
         });
         if let Some(dir) = std::env::var_os("THUMBS_WORKLOAD_OUT") {
             let t = make_thumbnails(&bytes, &sizes, &config).expect("thumbnails");
