@@ -32,7 +32,11 @@ fn main() {
         .filter_map(|s| s.trim().parse().ok())
         .filter_map(ThumbnailSize::new)
         .collect();
-    let largest = sizes.iter().map(|s| s.get()).max().expect("at least one size");
+    let largest = sizes
+        .iter()
+        .map(|s| s.get())
+        .max()
+        .expect("at least one size");
     let mut config = Config::from_lookup(|_| None).expect("default config");
     config.jpeg_quality = 80;
     let (mut all, mut dec) = (Duration::ZERO, Duration::ZERO);

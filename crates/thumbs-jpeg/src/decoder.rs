@@ -8,7 +8,7 @@ use crate::component::{Comp, Kernel};
 use crate::error::Error;
 use crate::geometry::Geometry;
 use crate::huffman::parse_dht;
-use crate::idct::{Rows, SPARSE, accumulate};
+use crate::idct::{Rows, SPARSE, accumulate, level_shift};
 use crate::markers::{self, ColourTransform, Frame, Scan};
 use crate::progressive::{self, Refine};
 use crate::scan::{ScanFrame, Tables, decode_scan};
@@ -203,6 +203,24 @@ fn finish_progressive(comps: &mut [Comp], qt: &[[u16; 64]; 4], nn: usize) {
                 0.0
             }
         };
+        if let (1, Kernel::Sparse(t)) = (nn, &kernel) {
+            // The DC alone (1/8): the sparse path's sum has one term, the same in every sample
+            // (the DC basis is flat), so each block is one value filled in.
+            let dc = t[0][0];
+            for by in 0..c.bh {
+                for bx in 0..c.bw {
+                    let v = c.coefs[by * c.pbw + bx];
+                    let s = level_shift(if v == 0 { 0.0 } else { value(0, v) * dc });
+                    let at = by * ny * stride + bx * nx;
+                    for row in c.plane[at..].chunks_mut(stride).take(ny) {
+                        row[..nx].fill(s);
+                    }
+                }
+            }
+            c.coefs = Vec::new();
+            c.masks = Vec::new();
+            continue;
+        }
         for by in 0..c.bh {
             for bx in 0..c.bw {
                 let b = by * c.pbw + bx;
@@ -338,6 +356,29 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// At 1/8 a progressive decode reads the DC alone, whole (DC refinements are always read),
+    /// and fills each block with its one value: the pixels of the baseline twin, whose blocks
+    /// are the same 1×1 IDCT when no component is subsampled.
+    #[test]
+    fn dc_alone_decodes_equal_the_baseline_twin() {
+        let limits = Limits::default();
+        for (base, prog) in [
+            (
+                &include_bytes!("../tests/fixtures/coffee-444.jpg")[..],
+                &include_bytes!("../tests/fixtures/coffee-444-progressive.jpg")[..],
+            ),
+            (
+                &include_bytes!("../tests/fixtures/coffee-gray.jpg")[..],
+                &include_bytes!("../tests/fixtures/coffee-gray-progressive.jpg")[..],
+            ),
+        ] {
+            let a = decode_with(base, Scale::Eighth, 0, Refine::None, &limits).unwrap();
+            let b = decode_with(prog, Scale::Eighth, 0, Refine::None, &limits).unwrap();
+            assert_eq!((a.width, a.height), (b.width, b.height));
+            assert!(a.pixels == b.pixels);
         }
     }
 }

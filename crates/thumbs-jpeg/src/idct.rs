@@ -233,6 +233,15 @@ fn put_row<const N: usize>(acc: &[f32], out: &mut [u8]) {
     }
 }
 
+/// The sample [`put_row`] makes of an accumulated value `a`: what every sample of a block holds
+/// when the DC is its only coefficient.
+#[inline(always)]
+pub(crate) fn level_shift(a: f32) -> u8 {
+    let mut out = [0u8; 1];
+    put_row::<1>(&[a], &mut out);
+    out[0]
+}
+
 /// Output samples of the largest block the sparse path handles (4×4).
 pub(crate) const SPARSE: usize = 16;
 

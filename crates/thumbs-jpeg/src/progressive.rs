@@ -77,13 +77,13 @@ pub(crate) struct DcFirst<'t> {
 }
 
 impl BlockDecoder for DcFirst<'_> {
-    #[inline]
+    // Inlined into the MCU loop so that the bit reader stays in registers across blocks: a DC
+    // scan is one short symbol per block, and a call per block doubled its time.
+    #[inline(always)]
     fn block(&mut self, r: &mut BitReader, comps: &mut [Comp], sc: usize, bx: usize, by: usize) {
         let c = &mut comps[self.index[sc]];
         r.refill();
-        let s = u32::from(r.decode(self.dc[sc]));
-        let diff = r.receive_extend(s);
-        c.dc_pred = c.dc_pred.wrapping_add(diff);
+        c.dc_pred = c.dc_pred.wrapping_add(r.dc_diff(self.dc[sc]));
         let b = by * c.pbw + bx;
         c.coefs[b * self.nn] = c.dc_pred.wrapping_shl(self.al) as i16;
     }
@@ -103,7 +103,7 @@ pub(crate) struct DcRefine {
 }
 
 impl BlockDecoder for DcRefine {
-    #[inline]
+    #[inline(always)]
     fn block(&mut self, r: &mut BitReader, comps: &mut [Comp], sc: usize, bx: usize, by: usize) {
         let c = &mut comps[self.index[sc]];
         if r.nbits() < 1 {
