@@ -203,18 +203,18 @@ fn finish_progressive(comps: &mut [Comp], qt: &[[u16; 64]; 4], nn: usize) {
                 0.0
             }
         };
-        if let (1, Kernel::Sparse(t)) = (nn, &kernel) {
-            // The DC alone (1/8): the sparse path's sum has one term, the same in every sample
-            // (the DC basis is flat), so each block is one value filled in.
+        if let (1, 1, 1, Kernel::Sparse(t)) = (nn, nx, ny, &kernel) {
+            // The DC alone into 1×1 blocks (progressive at 1/8): the sparse path's sum has one
+            // term, so each sample is its block's DC, level-shifted.
             let dc = t[0][0];
-            for by in 0..c.bh {
-                for bx in 0..c.bw {
-                    let v = c.coefs[by * c.pbw + bx];
-                    let s = level_shift(if v == 0 { 0.0 } else { value(0, v) * dc });
-                    let at = by * ny * stride + bx * nx;
-                    for row in c.plane[at..].chunks_mut(stride).take(ny) {
-                        row[..nx].fill(s);
-                    }
+            for (row, coefs) in c
+                .plane
+                .chunks_exact_mut(stride)
+                .zip(c.coefs.chunks_exact(c.pbw))
+                .take(c.bh)
+            {
+                for (p, &v) in row[..c.bw].iter_mut().zip(&coefs[..c.bw]) {
+                    *p = level_shift(value(0, v) * dc);
                 }
             }
             c.coefs = Vec::new();
