@@ -82,7 +82,10 @@ impl BlockDecoder for DcFirst<'_> {
     #[inline(always)]
     fn block(&mut self, r: &mut BitReader, comps: &mut [Comp], sc: usize, bx: usize, by: usize) {
         let c = &mut comps[self.index[sc]];
-        r.refill();
+        // A DC difference is at most 16 + 16 bits: refill only below that (every few blocks).
+        if r.nbits() < 32 {
+            r.refill();
+        }
         c.dc_pred = c.dc_pred.wrapping_add(r.dc_diff(self.dc[sc]));
         let b = by * c.pbw + bx;
         c.coefs[b * self.nn] = c.dc_pred.wrapping_shl(self.al) as i16;
