@@ -8,7 +8,7 @@
 
 use crate::component::{BlockDecoder, Comp, Kernel};
 use crate::huffman::{BitReader, HuffTable, SkipTable};
-use crate::idct::{Idct, RowTable, Rows, SPARSE, SparseTable, accumulate};
+use crate::idct::{Idct, RowTable, Rows, SPARSE, SparseTable, accumulate, level_shift};
 
 pub(crate) struct Sequential<'t> {
     /// Frame component of each scan component.
@@ -128,6 +128,12 @@ impl BlockDecoder for Sequential<'_> {
         let at = by * c.idct.ny * stride + bx * c.idct.nx;
         let out = &mut c.plane[at..];
         match &self.kernel[sc] {
+            Some(Kernel::Sparse(t)) if keep == 0 && c.idct.dc_only() => {
+                // The DC alone into a 1×1 block (1/8): its one sample, then the AC symbols
+                // stepped over; the sparse sum and store would do the same work per sample.
+                out[0] = level_shift(c.dc_pred as f32 * t[0][0]);
+                r.skip_rest(ac, skip, 1);
+            }
             Some(Kernel::Sparse(t)) => {
                 let n = c.idct.nx * c.idct.ny;
                 if n <= 4 {
