@@ -8,7 +8,7 @@ use crate::component::{Comp, Kernel};
 use crate::error::Error;
 use crate::geometry::Geometry;
 use crate::huffman::parse_dht;
-use crate::idct::{Rows, SPARSE, accumulate, level_shift};
+use crate::idct::{Rows, SPARSE, accumulate, dc_sample};
 use crate::markers::{self, ColourTransform, Frame, Scan};
 use crate::progressive::{self, Refine};
 use crate::scan::{ScanFrame, Tables, decode_scan};
@@ -206,7 +206,6 @@ fn finish_progressive(comps: &mut [Comp], qt: &[[u16; 64]; 4], nn: usize) {
         if let (1, 1, 1, Kernel::Sparse(t)) = (nn, nx, ny, &kernel) {
             // The DC alone into 1×1 blocks (progressive at 1/8): the sparse path's sum has one
             // term, so each sample is its block's DC, level-shifted.
-            let dc = t[0][0];
             for (row, coefs) in c
                 .plane
                 .chunks_exact_mut(stride)
@@ -214,36 +213,34 @@ fn finish_progressive(comps: &mut [Comp], qt: &[[u16; 64]; 4], nn: usize) {
                 .take(c.bh)
             {
                 for (p, &v) in row[..c.bw].iter_mut().zip(&coefs[..c.bw]) {
-                    *p = level_shift(value(0, v) * dc);
+                    *p = dc_sample(t, value(0, v));
                 }
             }
-            c.coefs = Vec::new();
-            c.masks = Vec::new();
-            continue;
-        }
-        for by in 0..c.bh {
-            for bx in 0..c.bw {
-                let b = by * c.pbw + bx;
-                let blk = &c.coefs[b * nn..(b + 1) * nn];
-                let at = by * ny * stride + bx * nx;
-                match &kernel {
-                    Kernel::Sparse(t) => {
-                        let mut acc = [0f32; SPARSE];
-                        for (k, &v) in blk.iter().enumerate() {
-                            if v != 0 {
-                                accumulate(&mut acc, &t[k], value(k, v));
+        } else {
+            for by in 0..c.bh {
+                for bx in 0..c.bw {
+                    let b = by * c.pbw + bx;
+                    let blk = &c.coefs[b * nn..(b + 1) * nn];
+                    let at = by * ny * stride + bx * nx;
+                    match &kernel {
+                        Kernel::Sparse(t) => {
+                            let mut acc = [0f32; SPARSE];
+                            for (k, &v) in blk.iter().enumerate() {
+                                if v != 0 {
+                                    accumulate(&mut acc, &t[k], value(k, v));
+                                }
                             }
+                            c.idct.store(&acc, &mut c.plane[at..], stride);
                         }
-                        c.idct.store(&acc, &mut c.plane[at..], stride);
-                    }
-                    Kernel::Rows(t) => {
-                        let mut rows = Rows::new();
-                        for (k, &v) in blk.iter().enumerate() {
-                            if v != 0 {
-                                rows.add(t, k, value(k, v));
+                        Kernel::Rows(t) => {
+                            let mut rows = Rows::new();
+                            for (k, &v) in blk.iter().enumerate() {
+                                if v != 0 {
+                                    rows.add(t, k, value(k, v));
+                                }
                             }
+                            c.idct.store_rows(&rows, &mut c.plane[at..], stride);
                         }
-                        c.idct.store_rows(&rows, &mut c.plane[at..], stride);
                     }
                 }
             }

@@ -233,12 +233,12 @@ fn put_row<const N: usize>(acc: &[f32], out: &mut [u8]) {
     }
 }
 
-/// The sample [`put_row`] makes of an accumulated value `a`: what every sample of a block holds
-/// when the DC is its only coefficient.
+/// The sample of a 1×1 block whose only coefficient is its (quantised) DC `dc`: what the
+/// sparse path's sum and store make of it (`t[0]` is flat), without the block around it.
 #[inline(always)]
-pub(crate) fn level_shift(a: f32) -> u8 {
+pub(crate) fn dc_sample(t: &SparseTable, dc: f32) -> u8 {
     let mut out = [0u8; 1];
-    put_row::<1>(&[a], &mut out);
+    put_row::<1>(&[dc * t[0][0]], &mut out);
     out[0]
 }
 

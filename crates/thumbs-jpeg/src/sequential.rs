@@ -8,7 +8,7 @@
 
 use crate::component::{BlockDecoder, Comp, Kernel};
 use crate::huffman::{BitReader, HuffTable, SkipTable};
-use crate::idct::{Idct, RowTable, Rows, SPARSE, SparseTable, accumulate, level_shift};
+use crate::idct::{Idct, RowTable, Rows, SPARSE, SparseTable, accumulate, dc_sample};
 
 pub(crate) struct Sequential<'t> {
     /// Frame component of each scan component.
@@ -131,7 +131,7 @@ impl BlockDecoder for Sequential<'_> {
             Some(Kernel::Sparse(t)) if keep == 0 && c.idct.dc_only() => {
                 // The DC alone into a 1×1 block (1/8): its one sample, then the AC symbols
                 // stepped over; the sparse sum and store would do the same work per sample.
-                out[0] = level_shift(c.dc_pred as f32 * t[0][0]);
+                out[0] = dc_sample(t, c.dc_pred as f32);
                 r.skip_rest(ac, skip, 1);
             }
             Some(Kernel::Sparse(t)) => {
