@@ -125,6 +125,18 @@ impl HuffTable {
 }
 
 impl HuffTable {
+    /// The code at the top of the 16-bit, MSB-aligned window `w` if it is at most `max_len`
+    /// bits long: its length and symbol (T.81 F.2.2.3 DECODE on a window instead of a stream).
+    fn code_in(&self, w: u32, max_len: u32) -> Option<(u32, u8)> {
+        (1..=max_len.min(16)).find_map(|len| {
+            let code = (w >> (16 - len)) as i32;
+            (code <= self.maxcode[len as usize]).then(|| {
+                let i = (code + self.valoffset[len as usize]) as usize;
+                (len, self.values[i & 255])
+            })
+        })
+    }
+
     /// The multi-symbol skip table (built once per table, on first use).
     pub(crate) fn skip_table(&self) -> &SkipTable {
         self.skip.get_or_init(|| {
@@ -133,20 +145,16 @@ impl HuffTable {
                 let (mut pos, mut adv, mut eob) = (0u32, 0u16, 0u16);
                 while pos < SKIP_BITS && adv < 64 {
                     let rem = SKIP_BITS - pos;
-                    // The next LOOKAHEAD bits of the window (zero past its end).
-                    let w = ((i as u32) << pos) & (SKIP_SIZE as u32 - 1);
-                    let e = self.lookup[(w >> (SKIP_BITS - LOOKAHEAD)) as usize];
-                    if e == 0 {
+                    // The rest of the window, MSB-aligned in 16 bits (zero past its end).
+                    let w = (((i as u32) << pos) & (SKIP_SIZE as u32 - 1)) << (16 - SKIP_BITS);
+                    // The code must lie in the window (codes longer than the short-code
+                    // lookup's included); its magnitude bits need not: they are only stepped
+                    // over, and the reader holds at least 32 bits (12 + 15 fit).
+                    let Some((len, rs)) = self.code_in(w, rem) else {
                         break;
-                    }
-                    let len = u32::from(e >> 8);
-                    let rs = e & 0xFF;
+                    };
+                    let rs = u16::from(rs);
                     let size = u32::from(rs & 15);
-                    // The code must lie in the window; its magnitude bits need not: they are
-                    // only stepped over, and the reader holds at least 32 bits (12 + 15 fit).
-                    if len > rem {
-                        break;
-                    }
                     pos += len + size;
                     match rs {
                         0x00 => {
@@ -544,13 +552,28 @@ mod tests {
     #[test]
     fn multi_symbol_skip_ends_where_single_symbols_do() {
         let mut rng = crate::test_rng::XorShift::new(0x9E37_79B9);
-        let mut data = vec![0u8; 1 << 14];
-        for b in &mut data {
+        let mut sparse = vec![0u8; 1 << 14];
+        let mut dense = vec![0u8; 1 << 14];
+        for (s, d) in sparse.iter_mut().zip(&mut dense) {
             let x = rng.next_u32();
-            // Sparse ones make long blocks of short codes; no 0xFF so no stuffing.
-            *b = (x as u8) & (x >> 8) as u8 & 0xFE;
+            // Sparse ones make long blocks of short codes, dense ones long codes (11 and 12
+            // bits among them, which the skip table resolves past the short-code lookup); no
+            // 0xFF so no stuffing.
+            *s = (x as u8) & (x >> 8) as u8 & 0xFE;
+            *d = ((x >> 16) as u8).min(0xFE);
         }
-        for t in fixture_ac_tables() {
+        let t = &fixture_ac_tables()[0];
+        let long = (0u32..1 << 16)
+            .filter_map(|w| t.code_in(w, 16))
+            .any(|(len, _)| len > LOOKAHEAD && len <= SKIP_BITS);
+        assert!(
+            long,
+            "the fixture's table has codes the skip table must resolve itself"
+        );
+        for (t, data) in fixture_ac_tables()
+            .into_iter()
+            .flat_map(|t| [(t.clone(), &sparse), (t, &dense)])
+        {
             let skip = t.skip_table();
             for start in 0..200 {
                 for k in [1usize, 6, 30, 63] {
