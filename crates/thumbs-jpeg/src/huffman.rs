@@ -549,6 +549,60 @@ mod tests {
         }
     }
 
+    /// A random AC table that T.81 C.2 accepts: random code-length counts that never fill a
+    /// length (the all-ones code stays free), random distinct run/size symbols (EOB and ZRL
+    /// among them).
+    fn random_ac_table(rng: &mut crate::test_rng::XorShift) -> HuffTable {
+        let mut counts = [0u8; 16];
+        let (mut free, mut total) = (2u32, 0usize);
+        for c in counts.iter_mut() {
+            let n = (rng.next_u32() % free).min(162 - total as u32);
+            *c = n as u8;
+            total += n as usize;
+            free = ((free - n) * 2).min(1 << 12);
+        }
+        let mut symbols: Vec<u8> = vec![0x00, 0xF0];
+        while symbols.len() < total {
+            let rs = rng.next_u32() as u8;
+            if rs & 15 != 0 && !symbols.contains(&rs) {
+                symbols.push(rs);
+            }
+        }
+        // shuffle, so EOB and ZRL get codes of any length
+        for i in (1..symbols.len()).rev() {
+            symbols.swap(i, rng.next_u32() as usize % (i + 1));
+        }
+        HuffTable::new(&counts, &symbols[..total]).expect("a valid table")
+    }
+
+    #[test]
+    fn multi_symbol_skip_matches_single_symbols_on_random_tables() {
+        let mut rng = crate::test_rng::XorShift::new(0x2545_F491);
+        let data: Vec<u8> = (0..4096)
+            .map(|_| (rng.next_u32() as u8).min(0xFE))
+            .collect();
+        for _ in 0..64 {
+            let t = random_ac_table(&mut rng);
+            let skip = t.skip_table();
+            for start in 0..64 {
+                let k = 1 + rng.next_u32() as usize % 63;
+                let (mut a, mut b) = (
+                    BitReader::new(&data[start..]),
+                    BitReader::new(&data[start..]),
+                );
+                for _ in 0..8 {
+                    a.refill();
+                    b.refill();
+                    a.skip_rest(&t, skip, k);
+                    skip_one_by_one(&mut b, &t, k);
+                    a.refill();
+                    b.refill();
+                    assert_eq!(a.receive(16), b.receive(16), "start {start} k {k}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn multi_symbol_skip_ends_where_single_symbols_do() {
         let mut rng = crate::test_rng::XorShift::new(0x9E37_79B9);
