@@ -6,8 +6,9 @@
 //! carry a "fast AC" table that decodes run, size and the extended value of short codes at once,
 //! DC tables a "fast DC" one that does the same for the difference. Coefficients nobody reads
 //! are stepped over with a multi-symbol skip table (`SKIP_BITS` of lookahead resolve every code
-//! that starts in the window at once, with its magnitude bits even where they run past the
-//! window's end, so every lookup steps over at least one symbol of a short code).
+//! that lies in the window at once, longer than the `LOOKAHEAD` ones included, with its
+//! magnitude bits even where they run past the window's end, so every lookup steps over at
+//! least one symbol unless the code is longer than the window).
 
 use crate::error::Error;
 
