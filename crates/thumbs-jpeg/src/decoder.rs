@@ -8,7 +8,7 @@ use crate::component::{Comp, Kernel};
 use crate::error::Error;
 use crate::geometry::Geometry;
 use crate::huffman::parse_dht;
-use crate::idct::{Rows, SPARSE, accumulate, dc_sample};
+use crate::idct::{Idct, Rows, SPARSE, SparseTable, accumulate, dc_sample};
 use crate::markers::{self, ColourTransform, Frame, Scan};
 use crate::progressive::{self, Refine};
 use crate::scan::{ScanFrame, Tables, decode_scan};
@@ -216,6 +216,16 @@ fn finish_progressive(comps: &mut [Comp], qt: &[[u16; 64]; 4], nn: usize) {
                     *p = dc_sample(t, value(0, v));
                 }
             }
+        } else if let (Kernel::Sparse(t), true) = (&kernel, nx * ny <= 8) {
+            // Small blocks (1/4 scale, or chroma at 1/8 and 1/4 decoded at luma resolution):
+            // every kept coefficient through a sum as short as the block, zeros included.
+            let plane = &mut c.plane;
+            let (coefs, idct, bw, bh, pbw) = (&c.coefs, &c.idct, c.bw, c.bh, c.pbw);
+            if nx * ny <= 4 {
+                finish_small::<4>(plane, coefs, (bw, bh, pbw), nn, idct, t, &bias);
+            } else {
+                finish_small::<8>(plane, coefs, (bw, bh, pbw), nn, idct, t, &bias);
+            }
         } else {
             for by in 0..c.bh {
                 for bx in 0..c.bw {
@@ -247,6 +257,45 @@ fn finish_progressive(comps: &mut [Comp], qt: &[[u16; 64]; 4], nn: usize) {
         }
         c.coefs = Vec::new();
         c.masks = Vec::new();
+    }
+}
+
+/// [`finish_progressive`] for blocks of at most `L` samples (`L` is 4 or 8). Each kept
+/// coefficient is added whether or not it is zero: a zero adds ±0.0 to the sum, which leaves
+/// every sample as the skipping loop makes it, and there is no branch per coefficient for the
+/// processor to mispredict (about half the kept coefficients of a photo are zero). The
+/// sum is `L` lanes, not the largest block's 16.
+fn finish_small<const L: usize>(
+    plane: &mut [u8],
+    coefs: &[i16],
+    (bw, bh, pbw): (usize, usize, usize),
+    nn: usize,
+    idct: &Idct,
+    t: &SparseTable,
+    bias: &[f32; 64],
+) {
+    let (nx, ny) = (idct.nx, idct.ny);
+    let stride = pbw * nx;
+    for by in 0..bh {
+        for bx in 0..bw {
+            let b = by * pbw + bx;
+            let blk = &coefs[b * nn..(b + 1) * nn];
+            let mut acc = [0f32; L];
+            for ((k, &v), row) in blk.iter().enumerate().zip(t.iter()) {
+                let v = f32::from(v);
+                // ±bias by the sign, nothing for zero: v + bias or v - bias, exactly
+                let sign = if v > 0.0 {
+                    1.0
+                } else if v < 0.0 {
+                    -1.0
+                } else {
+                    0.0
+                };
+                accumulate(&mut acc, row, v + bias[k] * sign);
+            }
+            let at = by * ny * stride + bx * nx;
+            idct.store(&acc, &mut plane[at..], stride);
+        }
     }
 }
 
