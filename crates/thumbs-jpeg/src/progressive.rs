@@ -133,6 +133,7 @@ pub(crate) struct AcFirst<'t> {
 }
 
 impl BlockDecoder for AcFirst<'_> {
+    #[inline(always)]
     fn block(&mut self, r: &mut BitReader, comps: &mut [Comp], _: usize, bx: usize, by: usize) {
         if self.eobrun > 0 {
             self.eobrun -= 1;
