@@ -280,6 +280,21 @@ fn finish_small<const L: usize>(
         for bx in 0..bw {
             let b = by * pbw + bx;
             let blk = &coefs[b * nn..(b + 1) * nn];
+            let at = by * ny * stride + bx * nx;
+            if let Some((&dc, ac)) = blk.split_first()
+                && ac.iter().all(|&v| v == 0)
+            {
+                // The DC alone (smooth areas, and small coefficients whose last bits were
+                // skipped): every sample is the one the sum would make from it.
+                let v = f32::from(dc);
+                let s = dc_sample(t, v + bias[0] * f32::from(dc.signum()));
+                for y in 0..ny {
+                    if let Some(row) = plane.get_mut(at + y * stride..at + y * stride + nx) {
+                        row.fill(s);
+                    }
+                }
+                continue;
+            }
             let mut acc = [0f32; L];
             for ((k, &v), row) in blk.iter().enumerate().zip(t.iter()) {
                 let v = f32::from(v);
@@ -293,7 +308,6 @@ fn finish_small<const L: usize>(
                 };
                 accumulate(&mut acc, row, v + bias[k] * sign);
             }
-            let at = by * ny * stride + bx * nx;
             idct.store(&acc, &mut plane[at..], stride);
         }
     }
