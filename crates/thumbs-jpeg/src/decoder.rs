@@ -260,11 +260,11 @@ fn finish_progressive(comps: &mut [Comp], qt: &[[u16; 64]; 4], nn: usize) {
     }
 }
 
-/// [`finish_progressive`] for blocks of at most `L` samples (`L` is 4 or 8). Each kept
-/// coefficient is added whether or not it is zero: a zero adds ±0.0 to the sum, which leaves
-/// every sample as the skipping loop makes it, and there is no branch per coefficient for the
-/// processor to mispredict (about half the kept coefficients of a photo are zero). The
-/// sum is `L` lanes, not the largest block's 16.
+/// [`finish_progressive`] for blocks of at most `L` samples (`L` is 4 or 8): the sum runs
+/// over `L` lanes, not the largest block's 16, and adds every kept coefficient, zeros
+/// included (a zero adds ±0.0, which leaves every sample as skipping it does). A block whose
+/// AC coefficients are all zero is filled with its DC sample. (Blocks of 16 samples keep the
+/// general loop: there, both summing the zeros and the DC fill measured slower.)
 fn finish_small<const L: usize>(
     plane: &mut [u8],
     coefs: &[i16],
