@@ -43,15 +43,34 @@ pub(crate) fn upsample(p: &Plane<'_>, rh: usize, rv: usize, out_w: usize, out_h:
             }
             if rh == 2 {
                 let last = p.width - 1;
-                for (x, o) in orow.iter_mut().enumerate() {
+                // Output x comes from input x / 2 (3/4) and its neighbour on x's side (1/4),
+                // clamped at the edges.
+                let at = |x: usize| {
                     let i = (x / 2).min(last);
-                    let n = if x % 2 == 0 {
+                    let n = if x.is_multiple_of(2) {
                         i.saturating_sub(1)
                     } else {
                         (i + 1).min(last)
                     };
-                    let bias = if x % 2 == 0 { 8 } else { 7 };
-                    *o = ((3 * u32::from(colsum[i]) + u32::from(colsum[n]) + bias) >> 4) as u8;
+                    let bias = if x.is_multiple_of(2) { 8 } else { 7 };
+                    ((3 * u32::from(colsum[i]) + u32::from(colsum[n]) + bias) >> 4) as u8
+                };
+                // Inputs 1 ..= last - 1 have both neighbours: their two outputs need no
+                // clamping, a pair at a time; the edges and any tail go through `at`.
+                let pairs = last.min(out_w / 2);
+                for (x, o) in orow.iter_mut().enumerate().take(2) {
+                    *o = at(x);
+                }
+                if pairs > 1 {
+                    let mid = orow[2..2 * pairs].chunks_exact_mut(2);
+                    for (o, c) in mid.zip(colsum.windows(3)) {
+                        let m = 3 * u32::from(c[1]);
+                        o[0] = ((m + u32::from(c[0]) + 8) >> 4) as u8;
+                        o[1] = ((m + u32::from(c[2]) + 7) >> 4) as u8;
+                    }
+                }
+                for (x, o) in orow.iter_mut().enumerate().skip(2 * pairs.max(1)) {
+                    *o = at(x);
                 }
             } else {
                 let last = p.width - 1;
@@ -74,6 +93,61 @@ pub(crate) fn upsample(p: &Plane<'_>, rh: usize, rv: usize, out_w: usize, out_h:
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The triangle filter sample by sample, with every index clamped: what `upsample` must
+    /// produce however it splits a row.
+    fn reference(p: &Plane<'_>, rv: usize, out_w: usize, out_h: usize) -> Vec<u8> {
+        let at = |x: usize, y: usize| u32::from(p.data[y * p.stride + x]);
+        let (lastx, lasty) = (p.width - 1, p.height - 1);
+        let mut out = Vec::new();
+        for y in 0..out_h {
+            let cy = (y / rv).min(lasty);
+            let ny = match (rv, y % 2) {
+                (1, _) => cy,
+                (_, 0) => cy.saturating_sub(1),
+                _ => (cy + 1).min(lasty),
+            };
+            let col = |x: usize| 3 * at(x, cy) + at(x, ny);
+            let col = |x: usize| if rv == 1 { 4 * at(x, cy) } else { col(x) };
+            for x in 0..out_w {
+                let i = (x / 2).min(lastx);
+                let n = if x.is_multiple_of(2) {
+                    i.saturating_sub(1)
+                } else {
+                    (i + 1).min(lastx)
+                };
+                let bias = if x.is_multiple_of(2) { 8 } else { 7 };
+                out.push(((3 * col(i) + col(n) + bias) >> 4) as u8);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn twofold_rows_match_the_clamped_filter_at_every_width() {
+        let mut rng = crate::test_rng::XorShift::new(0x51ED_270B);
+        let data: Vec<u8> = (0..64 * 5).map(|_| rng.next_u32() as u8).collect();
+        for width in 1..=40 {
+            for height in 1..=5 {
+                let p = Plane {
+                    data: &data,
+                    stride: 64,
+                    width,
+                    height,
+                };
+                for rv in [1, 2] {
+                    for out_w in 1..=2 * width + 3 {
+                        let out_h = rv * height;
+                        assert_eq!(
+                            upsample(&p, 2, rv, out_w, out_h),
+                            reference(&p, rv, out_w, out_h),
+                            "width {width} height {height} rv {rv} out_w {out_w}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn triangle_keeps_flat_areas_and_edges() {
