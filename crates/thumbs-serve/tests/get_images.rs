@@ -261,13 +261,16 @@ async fn status_processing_is_bounded_then_says_stalled() {
     let serve = s
         .serve
         .clone()
-        .with_processing_timeout(std::time::Duration::from_secs(1));
+        .with_processing_timeout(std::time::Duration::from_secs(3));
     let id = original(&mut s, JPEG).await;
+    // Last-Modified has whole seconds, so an upload late in a second already looks up to 1 s
+    // old: a 3 s bound leaves a loaded machine 2 s to ask (with 1 s, a debug build under load
+    // sometimes saw `stalled` here).
     let resp = serve.handle(get(&format!("/images/{id}"))).await;
     assert_eq!(json(&resp)["status"], "processing", "{}", json(&resp));
 
-    // Last-Modified has whole seconds: 2.2 s is past a 1 s bound whatever the rounding.
-    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    // And 4.2 s later it is past the bound whatever the rounding.
+    tokio::time::sleep(std::time::Duration::from_millis(4200)).await;
     let resp = serve.handle(get(&format!("/images/{id}"))).await;
     assert_eq!(resp.status(), 200);
     let body = json(&resp);
