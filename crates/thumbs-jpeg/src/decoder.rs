@@ -193,16 +193,7 @@ fn finish_progressive(comps: &mut [Comp], qt: &[[u16; 64]; 4], nn: usize) {
         let stride = c.pbw * nx;
         c.plane = vec![128; c.pbw * c.pbh * nx * ny];
         let kernel = c.kernel(qt);
-        let value = |k: usize, v: i16| -> f32 {
-            let v = f32::from(v);
-            if v > 0.0 {
-                v + bias[k]
-            } else if v < 0.0 {
-                v - bias[k]
-            } else {
-                0.0
-            }
-        };
+        let value = |k: usize, v: i16| biased(v, bias[k]);
         if let (1, 1, 1, Kernel::Sparse(t)) = (nn, nx, ny, &kernel) {
             // The DC alone into 1×1 blocks (progressive at 1/8): the sparse path's sum has one
             // term, so each sample is its block's DC, level-shifted.
@@ -260,6 +251,20 @@ fn finish_progressive(comps: &mut [Comp], qt: &[[u16; 64]; 4], nn: usize) {
     }
 }
 
+/// A kept coefficient `v` whose last bits may be missing, taken at the middle of the interval
+/// they leave open: `bias` further from zero (half that interval's width), zero staying zero.
+#[inline(always)]
+fn biased(v: i16, bias: f32) -> f32 {
+    let v = f32::from(v);
+    if v > 0.0 {
+        v + bias
+    } else if v < 0.0 {
+        v - bias
+    } else {
+        0.0
+    }
+}
+
 /// [`finish_progressive`] for blocks of at most `L` samples (`L` is 4 or 8): the sum runs
 /// over `L` lanes, not the largest block's 16, and adds every kept coefficient, zeros
 /// included (a zero adds ±0.0, which leaves every sample as skipping it does). A block whose
@@ -286,8 +291,7 @@ fn finish_small<const L: usize>(
             {
                 // The DC alone (smooth areas, and small coefficients whose last bits were
                 // skipped): every sample is the one the sum would make from it.
-                let v = f32::from(dc);
-                let s = dc_sample(t, v + bias[0] * f32::from(dc.signum()));
+                let s = dc_sample(t, biased(dc, bias[0]));
                 for y in 0..ny {
                     if let Some(row) = plane.get_mut(at + y * stride..at + y * stride + nx) {
                         row.fill(s);
@@ -297,16 +301,7 @@ fn finish_small<const L: usize>(
             }
             let mut acc = [0f32; L];
             for ((k, &v), row) in blk.iter().enumerate().zip(t.iter()) {
-                let v = f32::from(v);
-                // ±bias by the sign, nothing for zero: v + bias or v - bias, exactly
-                let sign = if v > 0.0 {
-                    1.0
-                } else if v < 0.0 {
-                    -1.0
-                } else {
-                    0.0
-                };
-                accumulate(&mut acc, row, v + bias[k] * sign);
+                accumulate(&mut acc, row, biased(v, bias[k]));
             }
             idct.store(&acc, &mut plane[at..], stride);
         }
