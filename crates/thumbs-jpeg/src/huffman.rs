@@ -126,10 +126,12 @@ impl HuffTable {
 }
 
 impl HuffTable {
-    /// The code at the top of the 16-bit, MSB-aligned window `w` if it is at most `max_len`
-    /// bits long: its length and symbol (T.81 F.2.2.3 DECODE on a window instead of a stream).
-    fn code_in(&self, w: u32, max_len: u32) -> Option<(u32, u8)> {
-        (1..=max_len.min(16)).find_map(|len| {
+    /// The code at the top of the 16-bit, MSB-aligned window `w` if its length is in `lens`
+    /// (and no shorter code matched): its length and symbol (T.81 F.2.2.3 DECODE on a window
+    /// instead of a stream).
+    fn code_in(&self, w: u32, lens: std::ops::RangeInclusive<u32>) -> Option<(u32, u8)> {
+        let (first, last) = (*lens.start(), (*lens.end()).min(16));
+        (first..=last).find_map(|len| {
             let code = (w >> (16 - len)) as i32;
             (code <= self.maxcode[len as usize]).then(|| {
                 let i = (code + self.valoffset[len as usize]) as usize;
@@ -151,7 +153,7 @@ impl HuffTable {
                     // The code must lie in the window (codes longer than the short-code
                     // lookup's included); its magnitude bits need not: they are only stepped
                     // over, and the reader holds at least 32 bits (12 + 15 fit).
-                    let Some((len, rs)) = self.code_in(w, rem) else {
+                    let Some((len, rs)) = self.code_in(w, 1..=rem) else {
                         break;
                     };
                     let rs = u16::from(rs);
@@ -335,13 +337,10 @@ impl<'a> BitReader<'a> {
 
     #[cold]
     fn decode_slow(&mut self, t: &HuffTable) -> u8 {
-        for len in LOOKAHEAD + 1..=16 {
-            let code = self.peek(len) as i32;
-            if code <= t.maxcode[len as usize] {
-                self.consume(len);
-                let i = (code + t.valoffset[len as usize]) as usize;
-                return t.values[i & 255];
-            }
+        // The short-code lookup found no code of up to LOOKAHEAD bits.
+        if let Some((len, symbol)) = t.code_in(self.peek(16), LOOKAHEAD + 1..=16) {
+            self.consume(len);
+            return symbol;
         }
         // No such code: corrupt data. Consume 16 bits and carry on, as libjpeg does.
         self.consume(16);
@@ -623,7 +622,7 @@ mod tests {
         }
         let t = &fixture_ac_tables()[0];
         let long = (0u32..1 << 16)
-            .filter_map(|w| t.code_in(w, 16))
+            .filter_map(|w| t.code_in(w, 1..=16))
             .any(|(len, _)| len > LOOKAHEAD && len <= SKIP_BITS);
         assert!(
             long,
