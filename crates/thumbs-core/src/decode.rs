@@ -160,7 +160,13 @@ fn fast_jpeg(
         // at the scales thumbnails use, a decode needs a small fraction of it.
         max_bytes: limits.max_pixels.saturating_mul(4),
     };
-    let decoded = match thumbs_jpeg::decode_scaled_band(bytes, scale, band, &jpeg_limits) {
+    // Every thumbnail is stored with 4:2:0 chroma (JPEG, WebP and AVIF alike), so a
+    // thumbnail's decode reads the chroma at half resolution where that is cheaper.
+    let decode = match target_max_side {
+        Some(_) => thumbs_jpeg::decode_for_thumbnail,
+        None => thumbs_jpeg::decode_scaled_band,
+    };
+    let decoded = match decode(bytes, scale, band, &jpeg_limits) {
         Ok(decoded) => decoded,
         Err(_) => return Ok(None),
     };

@@ -130,4 +130,26 @@ mod tests {
             }
         }
     }
+
+    /// Every (Cb, Cr) pair, at the luma values where the clamps bite and in between: the
+    /// lane-wise row conversion gives the pixel conversion's bytes.
+    #[test]
+    fn row_conversion_is_the_pixel_conversion_for_every_chroma_pair() {
+        let cb: Vec<u8> = (0..=255u8).flat_map(|b| [b; 256]).collect();
+        let cr: Vec<u8> = (0..=255u8).cycle().take(256 * 256).collect();
+        for luma in [0u8, 1, 16, 100, 128, 200, 235, 254, 255] {
+            let y = vec![luma; cb.len()];
+            let mut out = vec![0u8; 3 * cb.len()];
+            row_ycbcr(&y, &cb, &cr, &mut out);
+            for (i, px) in out.chunks_exact(3).enumerate() {
+                assert_eq!(
+                    px,
+                    ycbcr_to_rgb(luma, cb[i], cr[i]),
+                    "{luma} {} {}",
+                    cb[i],
+                    cr[i]
+                );
+            }
+        }
+    }
 }

@@ -21,9 +21,10 @@ pub(crate) fn decode(
     bytes: &[u8],
     scale: Scale,
     keep: u8,
+    half_chroma: bool,
     limits: &Limits,
 ) -> Result<Decoded, Error> {
-    decode_with(bytes, scale, keep, refinement(scale), limits)
+    decode_with(bytes, scale, keep, refinement(scale), half_chroma, limits)
 }
 
 /// [`decode`] with the refinement scans past the band chosen by the caller.
@@ -32,6 +33,7 @@ fn decode_with(
     scale: Scale,
     keep: u8,
     refine: Refine,
+    half_chroma: bool,
     limits: &Limits,
 ) -> Result<Decoded, Error> {
     let header = markers::read_header(bytes)?;
@@ -50,7 +52,8 @@ fn decode_with(
         .map(|s| markers::parse_frame(s.marker, &bytes[s.payload.clone()]))
         .ok_or(Error::Format("no frame header"))??;
     let n = 8 / scale.denominator() as usize;
-    let geo = Geometry::new(&frame, n, usize::from(keep.min(63)))?;
+    let half_chroma = half_chroma && header.colour == ColourTransform::YCbCr;
+    let geo = Geometry::new(&frame, n, usize::from(keep.min(63)), half_chroma)?;
 
     // Parse every scan header up front: the progressive plan needs the whole script.
     let mut scans = Vec::new();
@@ -65,7 +68,7 @@ fn decode_with(
         return Err(Error::Truncated);
     }
     let plan = if frame.progressive {
-        progressive::plan_scans(&scans, geo.keep, refine)
+        progressive::plan_scans(&scans, &geo.keeps(&frame), refine)
     } else {
         vec![true; scans.len()]
     };
@@ -399,9 +402,9 @@ mod tests {
         ] {
             for scale in [Scale::Quarter, Scale::Half] {
                 for band in [2u8, 5, 9, 20] {
-                    let a = decode_with(base, scale, band, Refine::None, &limits).unwrap();
+                    let a = decode_with(base, scale, band, Refine::None, false, &limits).unwrap();
                     for refine in [Refine::All, Refine::AllButLastBit, Refine::None] {
-                        let b = decode_with(prog, scale, band, refine, &limits).unwrap();
+                        let b = decode_with(prog, scale, band, refine, false, &limits).unwrap();
                         let same = a.pixels == b.pixels;
                         assert_eq!(
                             same,
@@ -430,8 +433,8 @@ mod tests {
                 &include_bytes!("../tests/fixtures/coffee-gray-progressive.jpg")[..],
             ),
         ] {
-            let a = decode_with(base, Scale::Eighth, 0, Refine::None, &limits).unwrap();
-            let b = decode_with(prog, Scale::Eighth, 0, Refine::None, &limits).unwrap();
+            let a = decode_with(base, Scale::Eighth, 0, Refine::None, false, &limits).unwrap();
+            let b = decode_with(prog, Scale::Eighth, 0, Refine::None, false, &limits).unwrap();
             assert_eq!((a.width, a.height), (b.width, b.height));
             assert!(a.pixels == b.pixels);
         }

@@ -21,10 +21,18 @@ pub(crate) struct Geometry {
     /// Highest zigzag index the decode reads.
     pub keep: usize,
     pub progressive: bool,
+    /// Chroma (components 1 and 2 of a YCbCr frame) decoded at half the luma output
+    /// resolution in each direction where the block shape allows it, and upsampled.
+    pub half_chroma: bool,
 }
 
 impl Geometry {
-    pub(crate) fn new(frame: &Frame, n: usize, keep: usize) -> Result<Geometry, Error> {
+    pub(crate) fn new(
+        frame: &Frame,
+        n: usize,
+        keep: usize,
+        half_chroma: bool,
+    ) -> Result<Geometry, Error> {
         let nc = frame.comps.len();
         let max = |f: fn(&FrameComponent) -> u8| {
             frame
@@ -59,6 +67,7 @@ impl Geometry {
             nc,
             keep,
             progressive: frame.progressive,
+            half_chroma: half_chroma && nc == 3,
         })
     }
 
@@ -76,11 +85,13 @@ impl Geometry {
         }
     }
 
-    /// Output block side for a component subsampled by `r`: subsampled chroma is decoded
-    /// straight at the luma resolution where the IDCT has that size (see `Comp::idct`). At 1/8
-    /// progressive only the DC is kept, so subsampled chroma stays 1×1 and is upsampled instead.
-    fn side(&self, r: usize) -> usize {
+    /// Output block side for a component subsampled by `r` (halved by `half`): subsampled
+    /// chroma is decoded straight at the luma resolution where the IDCT has that size (see
+    /// `Comp::idct`). At 1/8 progressive only the DC is kept, so subsampled chroma stays 1×1 and
+    /// is upsampled instead.
+    fn side(&self, r: usize, half: bool) -> usize {
         let m = self.n * r;
+        let m = if half { (m / 2).max(1) } else { m };
         if self.progressive && self.n == 1 {
             1
         } else if matches!(m, 1 | 2 | 4 | 8) {
@@ -90,6 +101,45 @@ impl Geometry {
         } else {
             self.n
         }
+    }
+
+    /// Output block width and height of component `i`. With `half_chroma`, a chroma
+    /// component is decoded at half the luma output resolution (and upsampled in the assembly)
+    /// where that saves work: where its blocks become 1×1 (only the DC is read, and a
+    /// progressive file's chroma AC scans are skipped unread), or where they would otherwise
+    /// be 8 samples wide or tall (the separable transform instead of the sparse one). From
+    /// 4×4 to 2×2 it saves nothing: the same coefficients are read, and the upsampling costs
+    /// more than the smaller sums save. Only at reduced scales, where the decode leaves the
+    /// luma at least 1.4× the thumbnail (`Scale::for_thumbnail`), so that the chroma stays
+    /// above the resolution a 4:2:0 thumbnail stores; a full-scale decode may be the
+    /// thumbnail's own size.
+    fn sides(&self, i: usize, c: &FrameComponent) -> (usize, usize) {
+        let (rh, rv) = self.ratio(c);
+        let (mh, mv) = (self.n * rh, self.n * rv);
+        let pow2 = mh.is_power_of_two() && mv.is_power_of_two();
+        let half = self.half_chroma
+            && i > 0
+            && self.n < 8
+            && pow2
+            && (mh.max(mv) >= 8 || (mh <= 2 && mv <= 2 && mh * mv > 1));
+        (self.side(rh, half), self.side(rv, half))
+    }
+
+    /// Highest zigzag index read per component: the band, or the DC alone for a component
+    /// whose blocks are 1×1 (their AC terms average out, idct.rs).
+    pub(crate) fn keeps(&self, frame: &Frame) -> Vec<usize> {
+        frame
+            .comps
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if self.sides(i, c) == (1, 1) {
+                    0
+                } else {
+                    self.keep
+                }
+            })
+            .collect()
     }
 
     /// Blocks of a component, whole MCUs.
@@ -105,11 +155,11 @@ impl Geometry {
     /// against the caller's budget before any of it is allocated.
     pub(crate) fn bytes_needed(&self, frame: &Frame, out: (usize, usize), masks: bool) -> u64 {
         let mut total = (out.0 * out.1 * self.nc * 2) as u64;
-        for c in &frame.comps {
+        for (i, c) in frame.comps.iter().enumerate() {
             let (bw, bh) = self.blocks(c);
             let blocks = (bw * bh) as u64;
-            let (rh, rv) = self.ratio(c);
-            total += blocks * (self.side(rh) * self.side(rv)) as u64;
+            let (sh, sv) = self.sides(i, c);
+            total += blocks * (sh * sv) as u64;
             if self.progressive {
                 total += blocks * self.kept() as u64 * 2 + if masks { blocks * 8 } else { 0 };
             }
@@ -124,15 +174,16 @@ impl Geometry {
         let mut comps: Vec<Comp> = frame
             .comps
             .iter()
-            .map(|fc| {
+            .enumerate()
+            .map(|(i, fc)| {
                 let (ch, cv) = (usize::from(fc.h), usize::from(fc.v));
                 let width = (w * ch).div_ceil(self.hmax);
                 let height = (h * cv).div_ceil(self.vmax);
                 let (pbw, pbh) = self.blocks(fc);
                 let blocks = pbw * pbh;
-                let (rh, rv) = self.ratio(fc);
                 // A band-limited decode samples the IDCT at output-sample centres (idct.rs).
-                let idct = Idct::new(self.side(rh), self.side(rv), self.keep < 63);
+                let (sh, sv) = self.sides(i, fc);
+                let idct = Idct::new(sh, sv, self.keep < 63);
                 let plane_len = blocks * idct.nx * idct.ny;
                 Comp {
                     h: ch,
@@ -167,5 +218,55 @@ impl Geometry {
             comps[0].v = 1;
         }
         comps
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(progressive: bool, luma: (u8, u8)) -> Frame {
+        let comp = |id, (h, v)| FrameComponent { id, h, v, tq: 0 };
+        Frame {
+            progressive,
+            width: 4000,
+            height: 3000,
+            comps: vec![comp(1, luma), comp(2, (1, 1)), comp(3, (1, 1))],
+        }
+    }
+
+    /// Chroma block shapes (width, height) with and without halving, per sampling and scale:
+    /// halved where a block becomes 1×1 or was 8 samples on a side, never from 4×4 to 2×2;
+    /// luma never changes, and the per-component band drops to the DC for 1×1 blocks.
+    #[test]
+    fn chroma_is_halved_where_it_saves_work() {
+        // (luma sampling, n = 8 / denominator, chroma side without, with halving)
+        let cases = [
+            ((1, 1), 1, (1, 1), (1, 1)),
+            ((1, 1), 2, (2, 2), (1, 1)),
+            ((1, 1), 4, (4, 4), (4, 4)),
+            ((1, 1), 8, (8, 8), (8, 8)),
+            ((2, 2), 1, (2, 2), (1, 1)),
+            ((2, 2), 2, (4, 4), (4, 4)),
+            ((2, 2), 4, (8, 8), (4, 4)),
+            ((2, 2), 8, (8, 8), (8, 8)),
+            ((2, 1), 8, (8, 8), (8, 8)),
+            ((2, 1), 1, (2, 1), (1, 1)),
+            ((2, 1), 2, (4, 2), (4, 2)),
+            ((2, 1), 4, (8, 4), (4, 2)),
+        ];
+        for (luma, n, plain, halved) in cases {
+            let f = frame(false, luma);
+            for (half, want) in [(false, plain), (true, halved)] {
+                let g = Geometry::new(&f, n, 9, half).unwrap();
+                assert_eq!(g.sides(1, &f.comps[1]), want, "{luma:?} n={n} half={half}");
+                assert_eq!(g.sides(0, &f.comps[0]), (n, n), "{luma:?} n={n}");
+                let keep = if want == (1, 1) { 0 } else { g.keep };
+                assert_eq!(g.keeps(&f)[1..], [keep, keep], "{luma:?} n={n} half={half}");
+            }
+        }
+        // At 1/8 progressive every block is 1×1 and only the DC is read, halved or not.
+        let g = Geometry::new(&frame(true, (2, 2)), 1, 9, true).unwrap();
+        assert_eq!(g.keeps(&frame(true, (2, 2))), [0, 0, 0]);
     }
 }

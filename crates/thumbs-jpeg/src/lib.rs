@@ -204,7 +204,7 @@ pub struct Decoded {
 /// processes this crate does not implement, [`Error::Format`] for malformed data,
 /// [`Error::Truncated`] when not even the first row of blocks is there.
 pub fn decode_scaled(bytes: &[u8], scale: Scale, limits: &Limits) -> Result<Decoded, Error> {
-    decoder::decode(bytes, scale, 63, limits)
+    decoder::decode(bytes, scale, 63, false, limits)
 }
 
 /// Like [`decode_scaled`], but reads only the DCT coefficients with zigzag index at most `band`
@@ -220,7 +220,25 @@ pub fn decode_scaled_band(
     band: u8,
     limits: &Limits,
 ) -> Result<Decoded, Error> {
-    decoder::decode(bytes, scale, band, limits)
+    decoder::decode(bytes, scale, band, false, limits)
+}
+
+/// Like [`decode_scaled_band`], for an image that is resampled further and stored with 4:2:0
+/// chroma (every thumbnail format this crate's users make). At 1/2, 1/4 and 1/8 the chroma of a
+/// YCbCr file is decoded at half the output resolution in each direction where that saves
+/// work, and upsampled to it (triangle filter): where a chroma block would shrink to one
+/// sample, so that its AC coefficients go unread (in a progressive file its AC scans are
+/// skipped unread), or where it would otherwise be 8 samples wide or tall. At those scales
+/// [`Scale::for_thumbnail`] leaves the output at least 1.4× the thumbnail, so the chroma stays
+/// above the half resolution the thumbnail keeps. A full-scale decode, and grey, RGB, CMYK and
+/// YCCK files, decode as [`decode_scaled_band`] does.
+pub fn decode_for_thumbnail(
+    bytes: &[u8],
+    scale: Scale,
+    band: u8,
+    limits: &Limits,
+) -> Result<Decoded, Error> {
+    decoder::decode(bytes, scale, band, true, limits)
 }
 
 #[cfg(test)]

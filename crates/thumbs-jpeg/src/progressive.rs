@@ -32,10 +32,11 @@ pub(crate) enum Refine {
 /// band stepped over in bulk (`AcRefine`). Otherwise it is skipped, and the kept coefficients lack their
 /// last bits, which the final transform reconstructs at the middle of their interval
 /// (decoder.rs). At `keep == 0` (the DC alone) no AC scan is needed either way.
-pub(crate) fn plan_scans(scans: &[Scan], keep: usize, refine: Refine) -> Vec<bool> {
+pub(crate) fn plan_scans(scans: &[Scan], keeps: &[usize], refine: Refine) -> Vec<bool> {
     let mut decode: Vec<bool> = scans
         .iter()
         .map(|s| {
+            let keep = s.comps.iter().map(|c| keeps[c.index]).max().unwrap_or(0);
             let (ss, se) = (usize::from(s.ss), usize::from(s.se));
             let wanted = match refine {
                 Refine::None => false,
@@ -352,35 +353,38 @@ mod tests {
         ];
         // The 1-63 refinement reaches past the band: skipped, and with it the 6-63 first scans.
         assert_eq!(
-            plan_scans(&scans, 4, Refine::None),
+            plan_scans(&scans, &[4; 4], Refine::None),
             vec![true, false, false, false]
         );
-        assert_eq!(plan_scans(&scans, 0, Refine::None), vec![false; 4]);
-        assert_eq!(plan_scans(&scans, 63, Refine::None), vec![true; 4]);
+        assert_eq!(plan_scans(&scans, &[0; 4], Refine::None), vec![false; 4]);
+        assert_eq!(plan_scans(&scans, &[63; 4], Refine::None), vec![true; 4]);
         // A refinement inside the band is decoded with the first scans it depends on.
         let inside = vec![scan(0, 1, 5, 0), scan(0, 6, 63, 0), scan(0, 1, 5, 1)];
-        assert_eq!(plan_scans(&inside, 9, Refine::None), vec![true, true, true]);
         assert_eq!(
-            plan_scans(&inside, 5, Refine::None),
+            plan_scans(&inside, &[9; 4], Refine::None),
+            vec![true, true, true]
+        );
+        assert_eq!(
+            plan_scans(&inside, &[5; 4], Refine::None),
             vec![true, false, true]
         );
         // Refining: the 1-63 refinement is decoded, with every first scan of its band; the
         // other component's 6-63 first scan is still not needed. The DC alone needs none.
         assert_eq!(
-            plan_scans(&scans, 4, Refine::All),
+            plan_scans(&scans, &[4; 4], Refine::All),
             vec![true, true, true, false]
         );
-        assert_eq!(plan_scans(&scans, 0, Refine::All), vec![false; 4]);
+        assert_eq!(plan_scans(&scans, &[0; 4], Refine::All), vec![false; 4]);
         // The final bit's refinement is left out, and with it what only it needed.
         let mut last = scans.clone();
         last[2].al = 0;
         assert_eq!(
-            plan_scans(&last, 4, Refine::AllButLastBit),
+            plan_scans(&last, &[4; 4], Refine::AllButLastBit),
             vec![true, false, false, false]
         );
         last[2].al = 1;
         assert_eq!(
-            plan_scans(&last, 4, Refine::AllButLastBit),
+            plan_scans(&last, &[4; 4], Refine::AllButLastBit),
             vec![true, true, true, false]
         );
     }

@@ -204,3 +204,33 @@ fn progressive_band_decode_matches_its_baseline_twin() {
         }
     }
 }
+
+#[test]
+fn thumbnail_decodes_halve_only_the_chroma() {
+    // The thumbnail decode reads YCbCr chroma at half resolution where that saves work
+    // at reduced scales (`decode_for_thumbnail`); the image keeps its size and format and stays
+    // next to the full-chroma decode of the same band (these 180 px fixtures decode to 23-90
+    // px, where half the chroma is very little of it). Full-scale decodes and files without
+    // YCbCr chroma are the same.
+    let limits = thumbs_jpeg::Limits::default();
+    let mut report = String::new();
+    let mut halved = 0;
+    for name in KINDS {
+        let bytes = common::fixture(name);
+        let ycbcr = read_header(&bytes).unwrap().colour == ColourTransform::YCbCr;
+        for scale in [Scale::Eighth, Scale::Quarter, Scale::Half, Scale::Full] {
+            let band = scale.max_band();
+            let full = thumbs_jpeg::decode_scaled_band(&bytes, scale, band, &limits).unwrap();
+            let half = thumbs_jpeg::decode_for_thumbnail(&bytes, scale, band, &limits).unwrap();
+            let d = mean_diff(&half, &full);
+            report += &format!("{name:36} {scale:?}: {d:.3}\n");
+            if !ycbcr || scale == Scale::Full {
+                assert_eq!(half.pixels, full.pixels, "{name} {scale:?}");
+            }
+            halved += usize::from(half.pixels != full.pixels);
+            assert!(d < 3.5, "{name} {scale:?}: {d:.3}\n{report}");
+        }
+    }
+    println!("{report}");
+    assert!(halved >= 15, "{halved}\n{report}");
+}
