@@ -12,7 +12,7 @@ use crate::idct::{Idct, Rows, SPARSE, SparseTable, accumulate, dc_sample};
 use crate::markers::{self, ColourTransform, Frame, Scan};
 use crate::progressive::{self, Refine};
 use crate::scan::{ScanFrame, Tables, decode_scan};
-use crate::upsample::{Plane, upsample};
+use crate::upsample::{Plane, Upsampler};
 use crate::{Decoded, Limits, PixelFormat, Scale};
 
 /// Decodes `bytes` at `scale`, reading zigzag coefficients `0..=keep`. See
@@ -311,7 +311,8 @@ fn finish_small<const L: usize>(
     }
 }
 
-/// Upsamples the chroma planes to the output size and converts to the output pixel format.
+/// Converts to the output pixel format row by row, upsampling the chroma rows that need it
+/// as it goes (no whole upsampled plane is made).
 fn assemble(
     comps: &[Comp],
     colour: ColourTransform,
@@ -321,39 +322,27 @@ fn assemble(
     out_h: usize,
 ) -> (PixelFormat, Vec<u8>) {
     let (n, hmax, vmax) = (geo.n, geo.hmax, geo.vmax);
-    // Each component at output resolution: either its own plane or an upsampled copy.
-    let mut owned: Vec<Option<Vec<u8>>> = Vec::with_capacity(comps.len());
-    for c in comps {
-        let (rh, rv) = if comps.len() == 1 {
-            (1, 1)
-        } else {
-            (n * hmax / c.h / c.idct.nx, n * vmax / c.v / c.idct.ny)
-        };
-        if rh == 1 && rv == 1 {
-            owned.push(None);
-        } else {
-            let p = Plane {
-                data: &c.plane,
-                stride: c.pbw * c.idct.nx,
-                width: (c.width * c.idct.nx).div_ceil(8),
-                height: (c.height * c.idct.ny).div_ceil(8),
+    // Each component at output resolution: its own plane's rows, or rows upsampled one at a
+    // time into a buffer of its own.
+    let mut ups: Vec<Option<(Upsampler<'_>, Vec<u8>)>> = comps
+        .iter()
+        .map(|c| {
+            let (rh, rv) = if comps.len() == 1 {
+                (1, 1)
+            } else {
+                (n * hmax / c.h / c.idct.nx, n * vmax / c.v / c.idct.ny)
             };
-            owned.push(Some(upsample(&p, rh, rv, out_w, out_h)));
-        }
-    }
-    let rows = |y: usize| -> Vec<&[u8]> {
-        comps
-            .iter()
-            .zip(&owned)
-            .map(|(c, o)| match o {
-                Some(v) => &v[y * out_w..(y + 1) * out_w],
-                None => {
-                    let stride = c.pbw * c.idct.nx;
-                    &c.plane[y * stride..y * stride + out_w]
-                }
+            (rh != 1 || rv != 1).then(|| {
+                let p = Plane {
+                    data: &c.plane,
+                    stride: c.pbw * c.idct.nx,
+                    width: (c.width * c.idct.nx).div_ceil(8),
+                    height: (c.height * c.idct.ny).div_ceil(8),
+                };
+                (Upsampler::new(p, rh, rv), vec![0u8; out_w])
             })
-            .collect()
-    };
+        })
+        .collect();
     let (format, ch) = match colour {
         ColourTransform::Gray => (PixelFormat::Gray8, 1),
         ColourTransform::YCbCr | ColourTransform::Rgb => (PixelFormat::Rgb8, 3),
@@ -361,12 +350,26 @@ fn assemble(
     };
     let mut out = vec![0u8; out_w * out_h * ch];
     for (y, orow) in out.chunks_exact_mut(out_w * ch).enumerate() {
-        let r = rows(y);
+        for (up, buf) in ups.iter_mut().flatten() {
+            up.row(y, buf);
+        }
+        // A frame has at most 4 components (markers.rs).
+        let mut rows: [&[u8]; 4] = [&[]; 4];
+        for ((row, c), u) in rows.iter_mut().zip(comps).zip(&ups) {
+            *row = match u {
+                Some((_, buf)) => buf,
+                None => {
+                    let stride = c.pbw * c.idct.nx;
+                    &c.plane[y * stride..y * stride + out_w]
+                }
+            };
+        }
+        let r = &rows[..comps.len().min(4)];
         match colour {
-            ColourTransform::Gray | ColourTransform::Rgb => colour::row_interleave(&r, orow),
+            ColourTransform::Gray | ColourTransform::Rgb => colour::row_interleave(r, orow),
             ColourTransform::YCbCr => colour::row_ycbcr(r[0], r[1], r[2], orow),
             ColourTransform::Cmyk => {
-                colour::row_interleave(&r, orow);
+                colour::row_interleave(r, orow);
                 if adobe {
                     for v in orow.iter_mut() {
                         *v = 255 - *v;

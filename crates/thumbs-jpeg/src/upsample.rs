@@ -13,78 +13,115 @@ pub(crate) struct Plane<'a> {
     pub height: usize,
 }
 
-/// Upsamples `p` by the integer ratios `(rh, rv)` to exactly `out_w × out_h` samples.
-pub(crate) fn upsample(p: &Plane<'_>, rh: usize, rv: usize, out_w: usize, out_h: usize) -> Vec<u8> {
-    let mut out = vec![0u8; out_w * out_h];
-    if out_w == 0 || out_h == 0 || p.width == 0 || p.height == 0 {
-        return out;
+/// Upsamples a [`Plane`] by the integer ratios `(rh, rv)`, one output row at a time, so that
+/// the assembly converts each row while it is still in cache instead of writing and reading
+/// back a whole plane per component.
+pub(crate) struct Upsampler<'a> {
+    p: Plane<'a>,
+    rh: usize,
+    rv: usize,
+    /// Column sums of the 2× filters, scaled by 4 (vertical triangle).
+    colsum: Vec<u16>,
+}
+
+impl<'a> Upsampler<'a> {
+    pub(crate) fn new(p: Plane<'a>, rh: usize, rv: usize) -> Upsampler<'a> {
+        let colsum = vec![0u16; p.width];
+        Upsampler { p, rh, rv, colsum }
     }
-    let row = |y: usize| &p.data[y * p.stride..y * p.stride + p.width];
-    if rh <= 2 && rv <= 2 {
-        // Column sums scaled by 4 (vertical triangle), then the horizontal pass divides by 16.
-        let mut colsum = vec![0u16; p.width];
-        for (y, orow) in out.chunks_exact_mut(out_w).enumerate() {
-            let cy = (y / rv).min(p.height - 1);
-            let cur = row(cy);
-            if rv == 2 {
-                let ny = if y % 2 == 0 {
-                    cy.saturating_sub(1)
-                } else {
-                    (cy + 1).min(p.height - 1)
-                };
-                let nb = row(ny);
-                for ((c, &a), &b) in colsum.iter_mut().zip(cur).zip(nb) {
-                    *c = 3 * u16::from(a) + u16::from(b);
-                }
-            } else {
-                for (c, &a) in colsum.iter_mut().zip(cur) {
-                    *c = 4 * u16::from(a);
-                }
-            }
-            if rh == 2 {
-                let last = p.width - 1;
-                // Output x comes from input x / 2 (3/4) and its neighbour on x's side (1/4),
-                // clamped at the edges.
-                let at = |x: usize| {
-                    let i = (x / 2).min(last);
-                    let n = if x.is_multiple_of(2) {
-                        i.saturating_sub(1)
-                    } else {
-                        (i + 1).min(last)
-                    };
-                    let bias = if x.is_multiple_of(2) { 8 } else { 7 };
-                    ((3 * u32::from(colsum[i]) + u32::from(colsum[n]) + bias) >> 4) as u8
-                };
-                // Inputs 1 ..= last - 1 have both neighbours: their two outputs need no
-                // clamping, a pair at a time; the edges and any tail go through `at`.
-                let pairs = last.min(out_w / 2);
-                for (x, o) in orow.iter_mut().enumerate().take(2) {
-                    *o = at(x);
-                }
-                if pairs > 1 {
-                    let mid = orow[2..2 * pairs].chunks_exact_mut(2);
-                    for (o, c) in mid.zip(colsum.windows(3)) {
-                        let m = 3 * u32::from(c[1]);
-                        o[0] = ((m + u32::from(c[0]) + 8) >> 4) as u8;
-                        o[1] = ((m + u32::from(c[2]) + 7) >> 4) as u8;
-                    }
-                }
-                for (x, o) in orow.iter_mut().enumerate().skip(2 * pairs.max(1)) {
-                    *o = at(x);
-                }
-            } else {
-                let last = p.width - 1;
-                for (x, o) in orow.iter_mut().enumerate() {
-                    *o = ((u32::from(colsum[x.min(last)]) + 2) >> 2) as u8;
-                }
-            }
+
+    fn src(&self, y: usize) -> &[u8] {
+        &self.p.data[y * self.p.stride..y * self.p.stride + self.p.width]
+    }
+
+    /// Writes output row `y` (`orow.len()` samples wide).
+    pub(crate) fn row(&mut self, y: usize, orow: &mut [u8]) {
+        let (p, rh, rv) = (&self.p, self.rh, self.rv);
+        if orow.is_empty() || p.width == 0 || p.height == 0 {
+            orow.fill(0);
+            return;
         }
-    } else {
-        for (y, orow) in out.chunks_exact_mut(out_w).enumerate() {
-            let src = row((y / rv).min(p.height - 1));
+        let cy = (y / rv).min(p.height - 1);
+        if rh > 2 || rv > 2 {
+            let src = self.src(cy);
             for (x, o) in orow.iter_mut().enumerate() {
                 *o = src[(x / rh).min(p.width - 1)];
             }
+            return;
+        }
+        let mut colsum = std::mem::take(&mut self.colsum);
+        let cur = self.src(cy);
+        if rv == 2 {
+            let ny = if y.is_multiple_of(2) {
+                cy.saturating_sub(1)
+            } else {
+                (cy + 1).min(p.height - 1)
+            };
+            let nb = self.src(ny);
+            for ((c, &a), &b) in colsum.iter_mut().zip(cur).zip(nb) {
+                *c = 3 * u16::from(a) + u16::from(b);
+            }
+        } else {
+            for (c, &a) in colsum.iter_mut().zip(cur) {
+                *c = 4 * u16::from(a);
+            }
+        }
+        let last = p.width - 1;
+        if rh == 2 {
+            // Output x comes from input x / 2 (3/4) and its neighbour on x's side (1/4),
+            // clamped at the edges.
+            let at = |x: usize| {
+                let i = (x / 2).min(last);
+                let n = if x.is_multiple_of(2) {
+                    i.saturating_sub(1)
+                } else {
+                    (i + 1).min(last)
+                };
+                let bias = if x.is_multiple_of(2) { 8 } else { 7 };
+                ((3 * u32::from(colsum[i]) + u32::from(colsum[n]) + bias) >> 4) as u8
+            };
+            // Inputs 1 ..= last - 1 have both neighbours: their two outputs need no
+            // clamping, a pair at a time; the edges and any tail go through `at`.
+            let out_w = orow.len();
+            let pairs = last.min(out_w / 2);
+            for (x, o) in orow.iter_mut().enumerate().take(2) {
+                *o = at(x);
+            }
+            if pairs > 1 {
+                let mid = orow[2..2 * pairs].chunks_exact_mut(2);
+                for (o, c) in mid.zip(colsum.windows(3)) {
+                    let m = 3 * u32::from(c[1]);
+                    o[0] = ((m + u32::from(c[0]) + 8) >> 4) as u8;
+                    o[1] = ((m + u32::from(c[2]) + 7) >> 4) as u8;
+                }
+            }
+            for (x, o) in orow.iter_mut().enumerate().skip(2 * pairs.max(1)) {
+                *o = at(x);
+            }
+        } else {
+            for (x, o) in orow.iter_mut().enumerate() {
+                *o = ((u32::from(colsum[x.min(last)]) + 2) >> 2) as u8;
+            }
+        }
+        self.colsum = colsum;
+    }
+}
+
+/// Upsamples `p` by the integer ratios `(rh, rv)` to exactly `out_w × out_h` samples (the
+/// whole plane: the tests' view of [`Upsampler`]).
+#[cfg(test)]
+pub(crate) fn upsample(p: &Plane<'_>, rh: usize, rv: usize, out_w: usize, out_h: usize) -> Vec<u8> {
+    let mut out = vec![0u8; out_w * out_h];
+    let plane = Plane {
+        data: p.data,
+        stride: p.stride,
+        width: p.width,
+        height: p.height,
+    };
+    let mut up = Upsampler::new(plane, rh, rv);
+    if out_w > 0 {
+        for (y, orow) in out.chunks_exact_mut(out_w).enumerate() {
+            up.row(y, orow);
         }
     }
     out
