@@ -104,24 +104,28 @@ impl Geometry {
     }
 
     /// Output block width and height of component `i`. With `half_chroma`, a chroma
-    /// component is decoded at half the luma output resolution (and upsampled in the assembly)
-    /// where that saves work: where its blocks become 1×1 (only the DC is read, and a
-    /// progressive file's chroma AC scans are skipped unread), or where they would otherwise
-    /// be 8 samples wide or tall (the separable transform instead of the sparse one). From
-    /// 4×4 to 2×2 it saves nothing: the same coefficients are read, and the upsampling costs
-    /// more than the smaller sums save. Only at reduced scales, where the decode leaves the
-    /// luma at least 1.4× the thumbnail (`Scale::for_thumbnail`), so that the chroma stays
-    /// above the resolution a 4:2:0 thumbnail stores; a full-scale decode may be the
-    /// thumbnail's own size.
+    /// component is decoded at half the luma output resolution (and upsampled, row by row, in
+    /// the assembly) where that measured faster:
+    /// - 2×2 or 2×1 blocks become 1×1: only the DC is read, and a progressive file's chroma AC
+    ///   scans are skipped unread;
+    /// - blocks 8 samples wide or tall (and at least 4 both ways) halve: the sparse transform
+    ///   instead of the separable one;
+    /// - 4×4 blocks become 2×2 in a sequential file (each coefficient read adds into 4
+    ///   samples instead of 16) and in a progressive one at 1/4 (the short final sum); in a
+    ///   progressive file at 1/2, with twice the coefficients kept, the upsampling cost more
+    ///   than the smaller blocks saved.
+    ///
+    /// Elsewhere (4×2 blocks, say) the upsampling costs more than halving saves. Only at
+    /// reduced scales, where the decode leaves the luma at least 1.4× the thumbnail
+    /// (`Scale::for_thumbnail`), so that the chroma stays above the resolution a 4:2:0
+    /// thumbnail stores; a full-scale decode may be the thumbnail's own size.
     fn sides(&self, i: usize, c: &FrameComponent) -> (usize, usize) {
         let (rh, rv) = self.ratio(c);
         let (mh, mv) = (self.n * rh, self.n * rv);
         let pow2 = mh.is_power_of_two() && mv.is_power_of_two();
-        let half = self.half_chroma
-            && i > 0
-            && self.n < 8
-            && pow2
-            && (mh.max(mv) >= 8 || (mh <= 2 && mv <= 2 && mh * mv > 1));
+        let to_dc = mh <= 2 && mv <= 2 && mh * mv > 1;
+        let smaller = mh.min(mv) >= 4 && (mh.max(mv) >= 8 || !self.progressive || self.n <= 2);
+        let half = self.half_chroma && i > 0 && self.n < 8 && pow2 && (to_dc || smaller);
         (self.side(rh, half), self.side(rv, half))
     }
 
@@ -235,28 +239,37 @@ mod tests {
         }
     }
 
-    /// Chroma block shapes (width, height) with and without halving, per sampling and scale:
-    /// halved where a block becomes 1×1 or was 8 samples on a side, never from 4×4 to 2×2;
-    /// luma never changes, and the per-component band drops to the DC for 1×1 blocks.
+    /// Chroma block shapes (width, height) with and without halving, per sampling and scale
+    /// (the rule of `Geometry::sides`); luma never changes, and the per-component band drops to
+    /// the DC for 1×1 blocks.
     #[test]
     fn chroma_is_halved_where_it_saves_work() {
         // (luma sampling, n = 8 / denominator, chroma side without, with halving)
         let cases = [
             ((1, 1), 1, (1, 1), (1, 1)),
             ((1, 1), 2, (2, 2), (1, 1)),
-            ((1, 1), 4, (4, 4), (4, 4)),
+            ((1, 1), 4, (4, 4), (2, 2)),
             ((1, 1), 8, (8, 8), (8, 8)),
             ((2, 2), 1, (2, 2), (1, 1)),
-            ((2, 2), 2, (4, 4), (4, 4)),
+            ((2, 2), 2, (4, 4), (2, 2)),
             ((2, 2), 4, (8, 8), (4, 4)),
             ((2, 2), 8, (8, 8), (8, 8)),
-            ((2, 1), 8, (8, 8), (8, 8)),
             ((2, 1), 1, (2, 1), (1, 1)),
             ((2, 1), 2, (4, 2), (4, 2)),
             ((2, 1), 4, (8, 4), (4, 2)),
+            ((2, 1), 8, (8, 8), (8, 8)),
         ];
         for (luma, n, plain, halved) in cases {
             let f = frame(false, luma);
+            // A progressive file keeps 4×4 chroma at 1/2 (its band there is twice as wide).
+            let pf = frame(true, luma);
+            let g = Geometry::new(&pf, n, 9, true).unwrap();
+            let want = if plain == (4, 4) && n == 4 {
+                plain
+            } else {
+                halved
+            };
+            assert_eq!(g.sides(1, &pf.comps[1]), want, "progressive {luma:?} n={n}");
             for (half, want) in [(false, plain), (true, halved)] {
                 let g = Geometry::new(&f, n, 9, half).unwrap();
                 assert_eq!(g.sides(1, &f.comps[1]), want, "{luma:?} n={n} half={half}");
