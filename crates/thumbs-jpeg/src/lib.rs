@@ -226,9 +226,9 @@ pub fn decode_scaled_band(
 /// Like [`decode_scaled_band`], for an image that is resampled further and stored with 4:2:0
 /// chroma (every thumbnail format this crate's users make). At 1/2, 1/4 and 1/8 the chroma of a
 /// YCbCr file is decoded at half the output resolution in each direction where that saves
-/// work, and upsampled to it (triangle filter): where a chroma block would shrink to one
-/// sample, so that its AC coefficients go unread (in a progressive file its AC scans are
-/// skipped unread), or where it would otherwise be 8 samples wide or tall. At those scales
+/// work, and upsampled to it (triangle filter, row by row): above all where a chroma block
+/// shrinks to one sample, so that its AC coefficients go unread (in a progressive file its AC
+/// scans are skipped unread); the full rule per block shape is in geometry.rs. At those scales
 /// [`Scale::for_thumbnail`] leaves the output at least 1.4× the thumbnail, so the chroma stays
 /// above the half resolution the thumbnail keeps. A full-scale decode, and grey, RGB, CMYK and
 /// YCCK files, decode as [`decode_scaled_band`] does.
