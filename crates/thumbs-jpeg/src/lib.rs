@@ -11,11 +11,14 @@
 //! (a 4:2:0 chroma block gives 2×2 samples at 1/8), so no upsampling is needed — except for a
 //! progressive file at 1/8, where only the chroma DC is decoded and a triangle filter upsamples
 //! it (softer colour edges; mean error against a full decode ~4 instead of <1 on a saturated
-//! photo, before the thumbnail resize shrinks it further).
+//! photo, before the thumbnail resize shrinks it further). [`decode_for_thumbnail`] trades
+//! chroma resolution for speed on purpose: it decodes YCbCr chroma at half the output
+//! resolution where that saves work, still above what a 4:2:0 thumbnail keeps.
 //!
 //! Entry points: [`read_header`] (dimensions, colour model, sampling, EXIF and ICC bytes — cheap,
 //! nothing proportional to the pixel count) and [`decode_scaled`] with a [`Scale`] (see
-//! [`Scale::for_target`]) and [`Limits`]. Arithmetic-coded, lossless, hierarchical and 12-bit
+//! [`Scale::for_target`]) and [`Limits`]; [`decode_scaled_band`] and [`decode_for_thumbnail`]
+//! for a decode that is resampled further. Arithmetic-coded, lossless, hierarchical and 12-bit
 //! JPEGs give [`Error::Unsupported`]: fall back to a general decoder for those.
 //!
 //! Modules (each cites the ITU T.81 sections it implements):
