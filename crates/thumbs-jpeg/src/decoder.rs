@@ -420,6 +420,43 @@ mod tests {
         }
     }
 
+    /// Stepping over an AC first scan's symbols past the band with the skip table gives the
+    /// pixels of decoding them one by one, for every progressive fixture, band and scale
+    /// (restart intervals, 4:4:4, grey, CMYK and a custom scan script included), with and
+    /// without halved chroma.
+    #[test]
+    fn band_skip_in_first_scans_equals_symbol_by_symbol() {
+        let limits = Limits::default();
+        let fixtures: [&[u8]; 7] = [
+            include_bytes!("../tests/fixtures/coffee-420-progressive.jpg"),
+            include_bytes!("../tests/fixtures/coffee-420-progressive-restart.jpg"),
+            include_bytes!("../tests/fixtures/coffee-444-progressive.jpg"),
+            include_bytes!("../tests/fixtures/coffee-gray-progressive.jpg"),
+            include_bytes!("../tests/fixtures/coffee-cmyk-progressive.jpg"),
+            include_bytes!("../tests/fixtures/coffee-420-script.jpg"),
+            include_bytes!("../tests/fixtures/astronaut-progressive.jpg"),
+        ];
+        let decode = |bytes, scale, band, half, no_skip: bool| {
+            crate::scan::NO_BAND_SKIP.with(|c| c.set(no_skip));
+            let d = decode_with(bytes, scale, band, Refine::None, half, &limits).unwrap();
+            crate::scan::NO_BAND_SKIP.with(|c| c.set(false));
+            d.pixels
+        };
+        for (i, bytes) in fixtures.iter().enumerate() {
+            for scale in [Scale::Quarter, Scale::Half, Scale::Full] {
+                for band in [2u8, 5, 9, 20, 35] {
+                    for half in [false, true] {
+                        assert!(
+                            decode(bytes, scale, band, half, false)
+                                == decode(bytes, scale, band, half, true),
+                            "fixture {i} {scale:?} band {band} half {half}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     /// At 1/8 a progressive decode reads the DC alone, whole (DC refinements are always read),
     /// and fills each block with its one value: the pixels of the baseline twin, whose blocks
     /// are the same 1×1 IDCT when no component is subsampled.

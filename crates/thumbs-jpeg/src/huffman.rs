@@ -39,6 +39,9 @@ pub(crate) struct HuffTable {
     /// For AC tables whose values are dropped: every complete symbol in a `SKIP_BITS` window
     /// (see `SKIP_EOB`). Built on first use: only sequential scans with a band skip with it.
     skip: std::sync::OnceLock<Box<SkipTable>>,
+    /// The same for a progressive AC first scan: entries end before an end-of-band run
+    /// (EOB1-EOB14, which carry extra bits and span blocks); EOB0 ends the block as EOB does.
+    skip_progressive: std::sync::OnceLock<Box<SkipTable>>,
     /// Largest code of each length (-1 if none), T.81 F.2.2.3 MAXCODE; index 17 is a sentinel.
     maxcode: [i32; 18],
     /// `VALPTR - MINCODE` per length: symbol index = code + valoffset.
@@ -118,6 +121,7 @@ impl HuffTable {
             fast_ac,
             fast_dc,
             skip: std::sync::OnceLock::new(),
+            skip_progressive: std::sync::OnceLock::new(),
             maxcode,
             valoffset,
             values,
@@ -142,36 +146,46 @@ impl HuffTable {
 
     /// The multi-symbol skip table (built once per table, on first use).
     pub(crate) fn skip_table(&self) -> &SkipTable {
-        self.skip.get_or_init(|| {
-            let mut t = Box::new([0u16; SKIP_SIZE]);
-            for (i, entry) in t.iter_mut().enumerate() {
-                let (mut pos, mut adv, mut eob) = (0u32, 0u16, 0u16);
-                while pos < SKIP_BITS && adv < 64 {
-                    let rem = SKIP_BITS - pos;
-                    // The rest of the window, MSB-aligned in 16 bits (zero past its end).
-                    let w = (((i as u32) << pos) & (SKIP_SIZE as u32 - 1)) << (16 - SKIP_BITS);
-                    // The code must lie in the window (codes longer than the short-code
-                    // lookup's included); its magnitude bits need not: they are only stepped
-                    // over, and the reader holds at least 32 bits (12 + 15 fit).
-                    let Some((len, rs)) = self.code_in(w, 1..=rem) else {
-                        break;
-                    };
-                    let rs = u16::from(rs);
-                    let size = u32::from(rs & 15);
-                    pos += len + size;
-                    match rs {
-                        0x00 => {
-                            eob = SKIP_EOB;
-                            break;
-                        }
-                        0xF0 => adv += 16,
-                        _ => adv += (rs >> 4) + 1,
-                    }
+        self.skip.get_or_init(|| self.build_skip(false))
+    }
+
+    /// [`HuffTable::skip_table`] for progressive AC first scans (see `skip_progressive`).
+    pub(crate) fn skip_table_progressive(&self) -> &SkipTable {
+        self.skip_progressive.get_or_init(|| self.build_skip(true))
+    }
+
+    fn build_skip(&self, progressive: bool) -> Box<SkipTable> {
+        let mut t = Box::new([0u16; SKIP_SIZE]);
+        for (i, entry) in t.iter_mut().enumerate() {
+            let (mut pos, mut adv, mut eob) = (0u32, 0u16, 0u16);
+            while pos < SKIP_BITS && adv < 64 {
+                let rem = SKIP_BITS - pos;
+                // The rest of the window, MSB-aligned in 16 bits (zero past its end).
+                let w = (((i as u32) << pos) & (SKIP_SIZE as u32 - 1)) << (16 - SKIP_BITS);
+                // The code must lie in the window (codes longer than the short-code
+                // lookup's included); its magnitude bits need not: they are only stepped
+                // over, and the reader holds at least 32 bits (12 + 15 fit).
+                let Some((len, rs)) = self.code_in(w, 1..=rem) else {
+                    break;
+                };
+                let rs = u16::from(rs);
+                if progressive && rs & 15 == 0 && rs != 0x00 && rs != 0xF0 {
+                    break; // EOBn: its run is the caller's to decode
                 }
-                *entry = eob | (adv << 5) | pos as u16;
+                let size = u32::from(rs & 15);
+                pos += len + size;
+                match rs {
+                    0x00 => {
+                        eob = SKIP_EOB;
+                        break;
+                    }
+                    0xF0 => adv += 16,
+                    _ => adv += (rs >> 4) + 1,
+                }
             }
-            t
-        })
+            *entry = eob | (adv << 5) | pos as u16;
+        }
+        t
     }
 }
 
@@ -400,6 +414,47 @@ impl<'a> BitReader<'a> {
         }
         self.bits = bits;
         self.nbits = nbits;
+    }
+
+    /// Steps over the symbols of an AC first scan's band (G.1.2.2) from zigzag index `k` up to
+    /// `end` (one past the band's last index) with `skip` (a progressive skip table), as long
+    /// as whole table entries do. Returns the index reached and whether the block ended (EOB0
+    /// read, or `end` reached); otherwise the next symbol is the caller's (an EOBn, a code
+    /// longer than the window, or one whose entry would run past `end`).
+    #[inline(always)]
+    pub(crate) fn skip_band(
+        &mut self,
+        skip: &SkipTable,
+        mut k: usize,
+        end: usize,
+    ) -> (usize, bool) {
+        let (mut bits, mut nbits) = (self.bits, self.nbits);
+        let mut ended = false;
+        while k < end {
+            if nbits < 32 {
+                self.bits = bits;
+                self.nbits = nbits;
+                self.refill();
+                (bits, nbits) = (self.bits, self.nbits);
+            }
+            let e = skip[(bits >> (64 - SKIP_BITS)) as usize];
+            let adv = usize::from((e >> 5) & 127);
+            let eob = usize::from(e >> 12);
+            if e == 0 || k + adv + eob > end {
+                break;
+            }
+            let n = u32::from(e & 31);
+            bits <<= n;
+            nbits -= n;
+            if eob != 0 {
+                ended = true;
+                break;
+            }
+            k += adv;
+        }
+        self.bits = bits;
+        self.nbits = nbits;
+        (k, ended || k >= end)
     }
 
     /// Drops `n` bits (a coefficient value nobody reads).

@@ -4,10 +4,12 @@
 //! Per block the store keeps the coefficients of the decode's band, zigzag indices `0..nn`
 //! (`nn = 1` at 1/8: the DC alone) plus, when an AC refinement scan is decoded, a 64-bit
 //! "nonzero so far" mask: successive-approximation refinement (G.1.2.3) must know which
-//! coefficients of its band are already nonzero, even those we drop.
+//! coefficients of its band are already nonzero, even those we drop. Without that mask to
+//! keep, an AC first scan steps over the symbols past the band with the multi-symbol skip
+//! table (its progressive variant, which leaves end-of-band runs to the normal decode).
 
 use crate::component::{BlockDecoder, Comp};
-use crate::huffman::{BitReader, HuffTable};
+use crate::huffman::{BitReader, HuffTable, SkipTable};
 use crate::markers::Scan;
 
 /// Which of the AC refinement scans that reach past the band a progressive decode reads.
@@ -126,6 +128,9 @@ impl BlockDecoder for DcRefine {
 pub(crate) struct AcFirst<'t> {
     pub index: usize,
     pub ac: &'t HuffTable,
+    /// Set when no refinement scan reads this scan's history and its band reaches past the
+    /// kept coefficients: the symbols past them are stepped over with this table.
+    pub skip: Option<&'t SkipTable>,
     pub ss: usize,
     pub se: usize,
     pub al: u32,
@@ -146,6 +151,17 @@ impl BlockDecoder for AcFirst<'_> {
         let coefs = &mut c.coefs[b * self.nn..(b + 1) * self.nn];
         let mut k = self.ss;
         while k <= self.se {
+            if let Some(skip) = self.skip
+                && k >= self.nn
+            {
+                // Past the kept band, with no history to keep: whole symbols, several at a
+                // time, until the block ends or a symbol needs the loop below.
+                let (at, ended) = r.skip_band(skip, k, self.se + 1);
+                if ended {
+                    break;
+                }
+                k = at;
+            }
             if r.nbits() < 32 {
                 r.refill();
             }

@@ -70,6 +70,20 @@ fn tables_of<'t>(
     Ok(out)
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tests turn the progressive band skip off to compare it with symbol-by-symbol decoding.
+    pub(crate) static NO_BAND_SKIP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether AC first scans may step over the symbols past the band with a skip table.
+fn skip_allowed() -> bool {
+    #[cfg(test)]
+    return !NO_BAND_SKIP.with(|c| c.get());
+    #[cfg(not(test))]
+    true
+}
+
 /// Decodes one scan's entropy-coded `data` into `comps`.
 pub(crate) fn decode_scan(
     scan: &Scan,
@@ -124,15 +138,23 @@ pub(crate) fn decode_scan(
             nn,
         }),
         (0, _) => run!(&mut DcRefine { index, al, nn }),
-        (_, 0) => run!(&mut AcFirst {
-            index: index[0],
-            ac: table(&t.ac, scan.comps[0].ta)?,
-            ss,
-            se,
-            al,
-            eobrun: 0,
-            nn,
-        }),
+        (_, 0) => {
+            let ac = table(&t.ac, scan.comps[0].ta)?;
+            // Symbols past the kept band are stepped over unread unless a refinement scan
+            // needs their history (the masks).
+            let skip = (se >= nn && comps[index[0]].masks.is_empty() && skip_allowed())
+                .then(|| ac.skip_table_progressive());
+            run!(&mut AcFirst {
+                index: index[0],
+                ac,
+                skip,
+                ss,
+                se,
+                al,
+                eobrun: 0,
+                nn,
+            })
+        }
         _ => run!(&mut AcRefine {
             index: index[0],
             ac: table(&t.ac, scan.comps[0].ta)?,
