@@ -256,16 +256,13 @@ fn finish_progressive(comps: &mut [Comp], qt: &[[u16; 64]; 4], nn: usize) {
 
 /// A kept coefficient `v` whose last bits may be missing, taken at the middle of the interval
 /// they leave open: `bias` further from zero (half that interval's width), zero staying zero.
+/// Written without a branch on the sign (random across coefficients, so a branch mispredicts
+/// often): the bias takes the coefficient's sign, and is zero for a zero.
 #[inline(always)]
 fn biased(v: i16, bias: f32) -> f32 {
-    let v = f32::from(v);
-    if v > 0.0 {
-        v + bias
-    } else if v < 0.0 {
-        v - bias
-    } else {
-        0.0
-    }
+    let f = f32::from(v);
+    let b = if v != 0 { bias } else { 0.0 };
+    f + b.copysign(f)
 }
 
 /// [`finish_progressive`] for blocks of at most `L` samples (`L` is 4 or 8): the sum runs
