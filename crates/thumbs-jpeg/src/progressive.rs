@@ -115,10 +115,10 @@ impl BlockDecoder for DcRefine {
         if r.nbits() < 1 {
             r.refill();
         }
-        if r.receive(1) != 0 {
-            let b = by * c.pbw + bx;
-            c.coefs[b * self.nn] |= (1i32 << self.al) as i16;
-        }
+        // The bit is as likely 0 as 1: OR it in unconditionally rather than branch on it.
+        let bit = r.receive(1) as i32;
+        let b = by * c.pbw + bx;
+        c.coefs[b * self.nn] |= (bit << self.al) as i16;
     }
 
     fn restart(&mut self, _: &mut [Comp]) {}
