@@ -189,6 +189,14 @@ impl HuffTable {
     }
 }
 
+/// The skip-table entry for the window at the top of `bits`: the entry (0: no whole symbol
+/// in the window), its zigzag advance, and 1 if it ends with an EOB (see `SKIP_EOB`).
+#[inline(always)]
+fn skip_entry(skip: &SkipTable, bits: u64) -> (u16, usize, usize) {
+    let e = skip[(bits >> (64 - SKIP_BITS)) as usize];
+    (e, usize::from((e >> 5) & 127), usize::from(e >> 12))
+}
+
 /// Parses a DHT segment (T.81 B.2.4.2) into the DC (class 0) and AC (class 1) table slots.
 pub(crate) fn parse_dht(
     mut p: &[u8],
@@ -373,6 +381,18 @@ impl<'a> BitReader<'a> {
         extend(v, size)
     }
 
+    /// Tops up a bit buffer that a loop holds in locals (`bits`, `nbits`) to keep it in
+    /// registers, through the reader, when fewer than 32 bits are left.
+    #[inline(always)]
+    fn refill_locals(&mut self, bits: &mut u64, nbits: &mut u32) {
+        if *nbits < 32 {
+            self.bits = *bits;
+            self.nbits = *nbits;
+            self.refill();
+            (*bits, *nbits) = (self.bits, self.nbits);
+        }
+    }
+
     /// Steps over the rest of a block's AC symbols from zigzag index `k` (sequential, T.81
     /// F.2.2.2) without forming any value: each lookup of the skip table consumes every complete
     /// symbol of the next `SKIP_BITS` bits. The bit buffer lives in locals here so that it stays
@@ -381,15 +401,8 @@ impl<'a> BitReader<'a> {
     pub(crate) fn skip_rest(&mut self, t: &HuffTable, skip: &SkipTable, mut k: usize) {
         let (mut bits, mut nbits) = (self.bits, self.nbits);
         while k < 64 {
-            if nbits < 32 {
-                self.bits = bits;
-                self.nbits = nbits;
-                self.refill();
-                (bits, nbits) = (self.bits, self.nbits);
-            }
-            let e = skip[(bits >> (64 - SKIP_BITS)) as usize];
-            let adv = usize::from((e >> 5) & 127);
-            let eob = usize::from(e >> 12);
+            self.refill_locals(&mut bits, &mut nbits);
+            let (e, adv, eob) = skip_entry(skip, bits);
             // Whole entry only when its symbols all belong to this block: before each symbol the
             // index is still at most 63.
             if e != 0 && k + adv + eob <= 64 {
@@ -431,15 +444,8 @@ impl<'a> BitReader<'a> {
         let (mut bits, mut nbits) = (self.bits, self.nbits);
         let mut ended = false;
         while k < end {
-            if nbits < 32 {
-                self.bits = bits;
-                self.nbits = nbits;
-                self.refill();
-                (bits, nbits) = (self.bits, self.nbits);
-            }
-            let e = skip[(bits >> (64 - SKIP_BITS)) as usize];
-            let adv = usize::from((e >> 5) & 127);
-            let eob = usize::from(e >> 12);
+            self.refill_locals(&mut bits, &mut nbits);
+            let (e, adv, eob) = skip_entry(skip, bits);
             if e == 0 || k + adv + eob > end {
                 break;
             }
