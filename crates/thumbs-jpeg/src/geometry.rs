@@ -21,7 +21,7 @@ pub(crate) struct Geometry {
     /// Highest zigzag index the decode reads.
     pub keep: usize,
     pub progressive: bool,
-    /// Chroma (components 1 and 2 of a YCbCr frame) decoded at half the luma output
+    /// Chroma (components 1 and 2; set only for a YCbCr frame) decoded at half the luma output
     /// resolution in each direction where the block shape allows it, and upsampled.
     pub half_chroma: bool,
 }
@@ -67,7 +67,7 @@ impl Geometry {
             nc,
             keep,
             progressive: frame.progressive,
-            half_chroma: half_chroma && nc == 3,
+            half_chroma,
         })
     }
 

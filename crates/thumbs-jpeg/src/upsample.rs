@@ -6,11 +6,19 @@
 //! ratios (4:1:1, 4× vertical) replicate.
 
 /// A component's samples at the reduced scale: `width × height` valid samples in rows of `stride`.
+#[derive(Clone, Copy)]
 pub(crate) struct Plane<'a> {
     pub data: &'a [u8],
     pub stride: usize,
     pub width: usize,
     pub height: usize,
+}
+
+impl Plane<'_> {
+    /// The valid samples of row `y`.
+    fn row(&self, y: usize) -> &[u8] {
+        &self.data[y * self.stride..y * self.stride + self.width]
+    }
 }
 
 /// Upsamples a [`Plane`] by the integer ratios `(rh, rv)`, one output row at a time, so that
@@ -30,34 +38,29 @@ impl<'a> Upsampler<'a> {
         Upsampler { p, rh, rv, colsum }
     }
 
-    fn src(&self, y: usize) -> &[u8] {
-        &self.p.data[y * self.p.stride..y * self.p.stride + self.p.width]
-    }
-
     /// Writes output row `y` (`orow.len()` samples wide).
     pub(crate) fn row(&mut self, y: usize, orow: &mut [u8]) {
-        let (p, rh, rv) = (&self.p, self.rh, self.rv);
+        let (p, rh, rv, colsum) = (&self.p, self.rh, self.rv, &mut self.colsum);
         if orow.is_empty() || p.width == 0 || p.height == 0 {
             orow.fill(0);
             return;
         }
         let cy = (y / rv).min(p.height - 1);
         if rh > 2 || rv > 2 {
-            let src = self.src(cy);
+            let src = p.row(cy);
             for (x, o) in orow.iter_mut().enumerate() {
                 *o = src[(x / rh).min(p.width - 1)];
             }
             return;
         }
-        let mut colsum = std::mem::take(&mut self.colsum);
-        let cur = self.src(cy);
+        let cur = p.row(cy);
         if rv == 2 {
             let ny = if y.is_multiple_of(2) {
                 cy.saturating_sub(1)
             } else {
                 (cy + 1).min(p.height - 1)
             };
-            let nb = self.src(ny);
+            let nb = p.row(ny);
             for ((c, &a), &b) in colsum.iter_mut().zip(cur).zip(nb) {
                 *c = 3 * u16::from(a) + u16::from(b);
             }
@@ -103,7 +106,6 @@ impl<'a> Upsampler<'a> {
                 *o = ((u32::from(colsum[x.min(last)]) + 2) >> 2) as u8;
             }
         }
-        self.colsum = colsum;
     }
 }
 
@@ -112,13 +114,7 @@ impl<'a> Upsampler<'a> {
 #[cfg(test)]
 pub(crate) fn upsample(p: &Plane<'_>, rh: usize, rv: usize, out_w: usize, out_h: usize) -> Vec<u8> {
     let mut out = vec![0u8; out_w * out_h];
-    let plane = Plane {
-        data: p.data,
-        stride: p.stride,
-        width: p.width,
-        height: p.height,
-    };
-    let mut up = Upsampler::new(plane, rh, rv);
+    let mut up = Upsampler::new(*p, rh, rv);
     if out_w > 0 {
         for (y, orow) in out.chunks_exact_mut(out_w).enumerate() {
             up.row(y, orow);
