@@ -108,7 +108,7 @@ impl Idct {
         }
         match self.nx {
             1 => rows::<1>(acc, self.ny, out, stride),
-            2 => rows::<2>(acc, self.ny, out, stride),
+            2 => pairs(acc, self.ny, out, stride),
             4 => rows::<4>(acc, self.ny, out, stride),
             _ => rows::<8>(acc, self.ny, out, stride),
         }
@@ -230,6 +230,29 @@ fn put_row<const N: usize>(acc: &[f32], out: &mut [u8]) {
     }
     for (p, &v) in out.iter_mut().zip(&h) {
         *p = v.clamp(0, 255) as u8;
+    }
+}
+
+/// The rows of a block two samples wide (`ny` ≤ `L / 2`): all of them converted as one vector
+/// of at least eight lanes, then stored two bytes a row. [`put_row`] two lanes at a time made
+/// LLVM sink its clamps past the conversion into a compare and select per sample.
+#[inline(always)]
+fn pairs<const L: usize>(acc: &[f32; L], ny: usize, out: &mut [u8], stride: usize) {
+    let mut a = [0f32; SPARSE];
+    a[..L].copy_from_slice(acc);
+    let mut b = [0u8; SPARSE];
+    if L <= 8 {
+        put_row::<8>(&a, &mut b);
+    } else {
+        put_row::<SPARSE>(&a, &mut b);
+    }
+    for (y, pair) in b.chunks_exact(2).take(ny).enumerate() {
+        if let Some(o) = out
+            .get_mut(y * stride..)
+            .and_then(|o| o.first_chunk_mut::<2>())
+        {
+            *o = [pair[0], pair[1]];
+        }
     }
 }
 
