@@ -281,3 +281,23 @@ fn wrong_inputs_are_errors_not_panics() {
         }
     }
 }
+
+/// The JPEG's 4:2:0 chroma is the mean of each 2×2 block (libjpeg's downsampling), not its
+/// top-left sample: one-pixel red and blue stripes keep both colours, where a point sample
+/// would keep only the red and turn the whole thumbnail reddish.
+#[test]
+fn jpeg_chroma_is_the_mean_of_each_two_by_two_block() {
+    let (w, h) = (64u32, 64u32);
+    let data = (0..w * h)
+        .flat_map(|i| if i % 2 == 0 { [255, 0, 0] } else { [0, 0, 255] })
+        .collect();
+    let bitmap = Bitmap::new(w, h, Layout::Rgb8, data).unwrap();
+    let file = encode(&bitmap, OutputFormat::Jpeg, &EncodeSettings::default()).unwrap();
+    let rgb = common::rgb(&file);
+    let mean = |c: usize| rgb.pixels().map(|p| f64::from(p[c])).sum::<f64>() / f64::from(w * h);
+    let (red, blue) = (mean(0), mean(2));
+    assert!(
+        (red - blue).abs() < 16.0,
+        "mean red {red:.1}, mean blue {blue:.1}: the chroma leans to one stripe"
+    );
+}
