@@ -41,9 +41,21 @@ pub(crate) struct Comp {
     /// Progressive only: per zigzag index, the point transform Al of the last scan that
     /// delivered its bits (the low Al bits are unknown when refinements were skipped).
     pub al: [u8; 64],
+    /// Decoded at half the resolution it would otherwise have (chroma only, for a thumbnail:
+    /// `Geometry::sides`), and sharpened before it is upsampled (`upsample::sharpen`).
+    pub halved: bool,
 }
 
 impl Comp {
+    /// The plane's row stride and its valid width and height, in samples.
+    pub(crate) fn extent(&self) -> (usize, usize, usize) {
+        (
+            self.pbw * self.idct.nx,
+            (self.width * self.idct.nx).div_ceil(8),
+            (self.height * self.idct.ny).div_ceil(8),
+        )
+    }
+
     /// The sparse IDCT table of this component's quantisation table, if its blocks are small
     /// enough for the sparse path.
     pub(crate) fn sparse_table(&self, qt: &[[u16; 64]; 4]) -> Option<Box<SparseTable>> {

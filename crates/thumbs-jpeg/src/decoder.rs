@@ -12,7 +12,7 @@ use crate::idct::{Idct, Rows, SPARSE, SparseTable, accumulate, dc_sample};
 use crate::markers::{self, ColourTransform, Frame, Scan};
 use crate::progressive::{self, Refine};
 use crate::scan::{ScanFrame, Tables, decode_scan};
-use crate::upsample::{Plane, Upsampler};
+use crate::upsample::{self, Plane, Upsampler};
 use crate::{Decoded, Limits, PixelFormat, Scale};
 
 /// Decodes `bytes` at `scale`, reading zigzag coefficients `0..=keep`. See
@@ -100,6 +100,10 @@ fn decode_with(
     }
     if frame.progressive {
         finish_progressive(&mut comps, &tables.qt, geo.kept());
+    }
+    for c in comps.iter_mut().filter(|c| c.halved) {
+        let (stride, width, height) = c.extent();
+        upsample::sharpen(&mut c.plane, stride, width, height);
     }
     let (format, pixels) = assemble(
         &comps,
@@ -330,11 +334,12 @@ fn assemble(
                 (n * hmax / c.h / c.idct.nx, n * vmax / c.v / c.idct.ny)
             };
             (rh != 1 || rv != 1).then(|| {
+                let (stride, width, height) = c.extent();
                 let p = Plane {
                     data: &c.plane,
-                    stride: c.pbw * c.idct.nx,
-                    width: (c.width * c.idct.nx).div_ceil(8),
-                    height: (c.height * c.idct.ny).div_ceil(8),
+                    stride,
+                    width,
+                    height,
                 };
                 (Upsampler::new(p, rh, rv), vec![0u8; out_w])
             })

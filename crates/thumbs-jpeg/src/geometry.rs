@@ -104,8 +104,8 @@ impl Geometry {
     }
 
     /// Output block width and height of component `i`. With `half_chroma`, a chroma
-    /// component is decoded at half the luma output resolution (and upsampled, row by row, in
-    /// the assembly) where that measured faster:
+    /// component is decoded at half the luma output resolution (then sharpened, and upsampled
+    /// row by row in the assembly: upsample.rs) where that measured faster:
     /// - 2×2 or 2×1 blocks become 1×1: only the DC is read, and a progressive file's chroma AC
     ///   scans are skipped unread;
     /// - blocks 8 samples wide or tall (and at least 4 both ways) halve: the sparse transform
@@ -121,12 +121,18 @@ impl Geometry {
     /// thumbnail stores; a full-scale decode may be the thumbnail's own size.
     fn sides(&self, i: usize, c: &FrameComponent) -> (usize, usize) {
         let (rh, rv) = self.ratio(c);
+        let half = self.halved(i, c);
+        (self.side(rh, half), self.side(rv, half))
+    }
+
+    /// Whether component `i` is decoded at half resolution (see [`Geometry::sides`]).
+    fn halved(&self, i: usize, c: &FrameComponent) -> bool {
+        let (rh, rv) = self.ratio(c);
         let (mh, mv) = (self.n * rh, self.n * rv);
         let pow2 = mh.is_power_of_two() && mv.is_power_of_two();
         let to_dc = mh <= 2 && mv <= 2 && mh * mv > 1;
         let smaller = mh.min(mv) >= 4 && (mh.max(mv) >= 8 || !self.progressive || self.n <= 2);
-        let half = self.half_chroma && i > 0 && self.n < 8 && pow2 && (to_dc || smaller);
-        (self.side(rh, half), self.side(rv, half))
+        self.half_chroma && i > 0 && self.n < 8 && pow2 && (to_dc || smaller)
     }
 
     /// Highest zigzag index read per component: the band, or the DC alone for a component
@@ -213,6 +219,7 @@ impl Geometry {
                     },
                     masks: if masks { vec![0; blocks] } else { Vec::new() },
                     al: [0; 64],
+                    halved: self.halved(i, fc),
                 }
             })
             .collect();
