@@ -110,26 +110,27 @@ impl<'a> Upsampler<'a> {
 }
 
 /// Sharpens a plane in place, `(1 + 2k)·s - k·(left + right)` and then the same down each
-/// column, k = 1/8, edges replicated, for chroma decoded at half resolution
+/// column, k = 1/4, edges replicated, for chroma decoded at half resolution
 /// (`Geometry::sides`). Each of its samples is the mean over twice the width and height it
 /// would otherwise cover, and the triangle filter that upsamples it blurs it again; this
-/// filter followed by the triangle is close to a cubic (Keys) upsampler, at a quarter of its
-/// cost because it runs on the small plane. Over 62 photos it recovered most of the 512 px
-/// RGB SSIM the halving had cost (docs/performance.md).
+/// filter followed by the triangle does what a cubic (Keys) upsampler does, at a quarter of
+/// its cost because it runs on the small plane. Over 62 photos it recovered most of the
+/// 512 px RGB SSIM the halving had cost; k = 1/8, closer to the cubic, recovered a little
+/// less on 4:4:4 photos (docs/performance.md).
 pub(crate) fn sharpen(plane: &mut [u8], stride: usize, width: usize, height: usize) {
     if width == 0 || height == 0 {
         return;
     }
-    // Row y's horizontal pass, ×8: 10·s - left - right, in -510..=2550.
+    // Row y's horizontal pass, ×4: 6·s - left - right, in -510..=1530.
     let across = |plane: &[u8], y: usize, out: &mut [i16]| {
         let row = &plane[y * stride..y * stride + width];
         let at = |x: usize| {
             let (l, r) = (row[x.saturating_sub(1)], row[(x + 1).min(width - 1)]);
-            10 * i16::from(row[x]) - i16::from(l) - i16::from(r)
+            6 * i16::from(row[x]) - i16::from(l) - i16::from(r)
         };
         // The inner samples three at a time without clamping (it vectorises), then the ends.
         for (o, w) in out[1..].iter_mut().zip(row.windows(3)) {
-            *o = 10 * i16::from(w[1]) - i16::from(w[0]) - i16::from(w[2]);
+            *o = 6 * i16::from(w[1]) - i16::from(w[0]) - i16::from(w[2]);
         }
         out[0] = at(0);
         out[width - 1] = at(width - 1);
@@ -144,9 +145,9 @@ pub(crate) fn sharpen(plane: &mut [u8], stride: usize, width: usize, height: usi
         across(plane, (y + 1).min(height - 1), &mut below);
         let out = &mut plane[y * stride..y * stride + width];
         for (((o, &a), &h), &b) in out.iter_mut().zip(&above).zip(&here).zip(&below) {
-            // ×64: 10·h - a - b lies in -10200..=26520.
-            let v = 10 * h - a - b;
-            *o = ((i32::from(v) + 32) >> 6).clamp(0, 255) as u8;
+            // ×16: 6·h - a - b lies in -6120..=10200.
+            let v = 6 * h - a - b;
+            *o = ((i32::from(v) + 8) >> 4).clamp(0, 255) as u8;
         }
         std::mem::swap(&mut above, &mut here);
         std::mem::swap(&mut here, &mut below);
@@ -239,13 +240,13 @@ mod tests {
                     let y = y.clamp(0, height as isize - 1) as usize;
                     i32::from(data[y * 24 + x])
                 };
-                let across = |x: isize, y: isize| 10 * at(x, y) - at(x - 1, y) - at(x + 1, y);
+                let across = |x: isize, y: isize| 6 * at(x, y) - at(x - 1, y) - at(x + 1, y);
                 for y in 0..9 {
                     for x in 0..24 {
                         let want = if x < width && y < height {
                             let (x, y) = (x as isize, y as isize);
-                            let v = 10 * across(x, y) - across(x, y - 1) - across(x, y + 1);
-                            ((v + 32) >> 6).clamp(0, 255) as u8
+                            let v = 6 * across(x, y) - across(x, y - 1) - across(x, y + 1);
+                            ((v + 8) >> 4).clamp(0, 255) as u8
                         } else {
                             data[y * 24 + x]
                         };
@@ -262,8 +263,8 @@ mod tests {
         sharpen(&mut plane, 4, 4, 4);
         assert_eq!(&plane[..4], &[50; 4]);
         assert_eq!(&plane[12..], &[150; 4]);
-        // Next to the edge each side moves away from the other: (10·50 - 50 - 150) / 8.
-        assert_eq!(&plane[4..12], &[[38; 4], [163; 4]].concat());
+        // Next to the edge each side moves away from the other: (6·50 - 50 - 150) / 4.
+        assert_eq!(&plane[4..12], &[[25; 4], [175; 4]].concat());
     }
 
     #[test]
