@@ -188,23 +188,39 @@ def ref_size(w: int, h: int, box: int = BOX) -> tuple[int, int]:
     return max(1, round(w * s)), max(1, round(h * s))
 
 
-def reference(src: Src, box: int = BOX) -> np.ndarray:
-    """Full decode, no draft; Lanczos per channel in float; grey (BT.601 luma), float."""
+def reference_rgb(src: Src, box: int = BOX) -> np.ndarray:
+    """Full decode, no draft; Lanczos per channel in float: height × width × 3, float."""
     size = ref_size(src.width, src.height, box)
     with Image.open(src.path) as im:
         im = ImageOps.exif_transpose(im).convert("RGB")
         chans = [np.asarray(c.convert("F").resize(size, Image.Resampling.LANCZOS))
                  for c in im.split()]
-    return luma(np.stack(chans, axis=-1))
+    return np.stack(chans, axis=-1)
 
 
-def ssim_file(thumb: Path, src: Src, ref: np.ndarray, box: int) -> float:
+def reference(src: Src, box: int = BOX) -> np.ndarray:
+    """reference_rgb in grey (BT.601 luma)."""
+    return luma(reference_rgb(src, box))
+
+
+def thumb_rgb(thumb: Path, src: Src, box: int) -> np.ndarray:
+    """A thumbnail's RGB samples, at the reference's size (Lanczos if it differs)."""
     with Image.open(thumb) as im:
         im = im.convert("RGB")
         want = ref_size(src.width, src.height, box)
         if im.size != want:
             im = im.resize(want, Image.Resampling.LANCZOS)
-        return ssim(luma(np.asarray(im, dtype=np.float64)), ref)
+        return np.asarray(im, dtype=np.float64)
+
+
+def ssim_file(thumb: Path, src: Src, ref: np.ndarray, box: int) -> float:
+    return ssim(luma(thumb_rgb(thumb, src, box)), ref)
+
+
+def ssim_rgb_file(thumb: Path, src: Src, ref_rgb: np.ndarray, box: int) -> float:
+    """The mean of the R, G and B channels' SSIM: colour errors count, which luma hides."""
+    a = thumb_rgb(thumb, src, box)
+    return float(np.mean([ssim(a[..., c], ref_rgb[..., c]) for c in range(3)]))
 
 
 def score(tool: Tool, outdir: Path, srcs: list[Src], refs: dict) -> None:
@@ -348,7 +364,8 @@ def service_workload(args, srcs: list[Src], tiny: Path, per_runs: int) -> list[s
     rows = []
     print("service workload (128+256+512 from one decode), per file...", flush=True)
     for s in srcs:
-        ref = reference(s, max(SIZES))
+        ref_rgb = reference_rgb(s, max(SIZES))
+        ref = luma(ref_rgb)
         row = {"src": s, "scan": scan_bytes(s.path)}
         for t in tl:
             wall, rss = best(t, str(s.path))
@@ -358,10 +375,12 @@ def service_workload(args, srcs: list[Src], tiny: Path, per_runs: int) -> list[s
             out = args.work / "svc" / t.name.split()[0] / f"{s.path.stem}-{max(SIZES)}.jpg"
             if t is not vips:
                 row[t.name + " ssim"] = ssim_file(out, s, ref, max(SIZES))
+                row[t.name + " rgb"] = ssim_rgb_file(out, s, ref_rgb, max(SIZES))
         rows.append(row)
         print(f"  {s.path.name:36s} thumbs {row['thumbs'] * 1000:6.1f} ms  Pillow "
               f"{row[pillow.name] * 1000:6.1f} ms  x{row[pillow.name] / row['thumbs']:.2f}  "
-              f"SSIM {row['thumbs ssim']:.4f} / {row[pillow.name + ' ssim']:.4f}", flush=True)
+              f"SSIM {row['thumbs ssim']:.4f} / {row[pillow.name + ' ssim']:.4f}  "
+              f"RGB {row['thumbs rgb']:.4f} / {row[pillow.name + ' rgb']:.4f}", flush=True)
     lines = [
         f"Service workload: 128 + 256 + 512 px from ONE decode, quality 80, one process per file, "
         f"best of {per_runs}, minus start-up (a 16×16 JPEG: "
@@ -369,11 +388,13 @@ def service_workload(args, srcs: list[Src], tiny: Path, per_runs: int) -> list[s
         + "). × Pillow = Pillow's time / thumbs' time (higher is better); MB/s = entropy-coded "
         "scan data / thumbs' time; × Pillow whole process = the same ratio with start-up left in "
         "(one process per photo, as a user or a checker times the CLI); SSIM 512 = the 512 px "
-        "output against the full-decode Lanczos reference.",
+        "output's luma against the full-decode Lanczos reference's; RGB SSIM = the mean of the "
+        "three channels' SSIM against it.",
         "",
         "| file | MP | kind | scan MB | thumbs ms | Pillow ms | vips ×3 ms | × Pillow | "
-        "× Pillow whole process | MB/s | SSIM 512 thumbs | SSIM 512 Pillow | thumbs peak RSS MB |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "× Pillow whole process | MB/s | SSIM 512 thumbs | SSIM 512 Pillow | RGB SSIM thumbs | "
+        "RGB SSIM Pillow | thumbs peak RSS MB |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         s = r["src"]
@@ -383,7 +404,8 @@ def service_workload(args, srcs: list[Src], tiny: Path, per_runs: int) -> list[s
             f"{r[pillow.name] * 1000:.1f} | {r[vips.name] * 1000:.1f} | "
             f"{r[pillow.name] / r['thumbs']:.2f} | {r[pillow.name + ' raw'] / r['thumbs raw']:.2f} | "
             f"{r['scan'] / 1e6 / r['thumbs']:.0f} | "
-            f"{r['thumbs ssim']:.4f} | {r[pillow.name + ' ssim']:.4f} | {r['thumbs rss'] / 1024:.0f} |")
+            f"{r['thumbs ssim']:.4f} | {r[pillow.name + ' ssim']:.4f} | "
+            f"{r['thumbs rgb']:.4f} | {r[pillow.name + ' rgb']:.4f} | {r['thumbs rss'] / 1024:.0f} |")
     ta = sum(r["thumbs"] for r in rows)
     tp = sum(r[pillow.name] for r in rows)
     tv = sum(r[vips.name] for r in rows)
@@ -396,6 +418,8 @@ def service_workload(args, srcs: list[Src], tiny: Path, per_runs: int) -> list[s
         f"{scan / 1e6 / ta:.0f} | "
         f"{np.mean([r['thumbs ssim'] for r in rows]):.4f} | "
         f"{np.mean([r[pillow.name + ' ssim'] for r in rows]):.4f} | "
+        f"{np.mean([r['thumbs rgb'] for r in rows]):.4f} | "
+        f"{np.mean([r[pillow.name + ' rgb'] for r in rows]):.4f} | "
         f"{max(r['thumbs rss'] for r in rows) / 1024:.0f} |")
     lines += ["", f"Over the set thumbs is {tp / ta:.2f}× Pillow's draft path and {tv / ta:.2f}× "
               f"vipsthumbnail; slowest file {worst:.2f}×; {sum(r[pillow.name] < r['thumbs'] for r in rows)} "
