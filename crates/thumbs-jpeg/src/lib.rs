@@ -13,7 +13,8 @@
 //! it (softer colour edges; mean error against a full decode ~4 instead of <1 on a saturated
 //! photo, before the thumbnail resize shrinks it further). [`decode_for_thumbnail`] trades
 //! chroma resolution for speed on purpose: it decodes YCbCr chroma at half the output
-//! resolution where that saves work, still above what a 4:2:0 thumbnail keeps.
+//! resolution where that saves work, still above what a 4:2:0 thumbnail keeps, and sharpens
+//! it before upsampling to win back most of the colour contrast that costs.
 //!
 //! Entry points: [`read_header`] (dimensions, colour model, sampling, EXIF and ICC bytes — cheap,
 //! nothing proportional to the pixel count) and [`decode_scaled`] with a [`Scale`] (see
@@ -30,7 +31,8 @@
 //! - `progressive.rs` — progressive scans into a coefficient store of only the kept
 //!   coefficients, and the plan of which scans to skip;
 //! - `idct.rs` — the scaled inverse DCTs (1×1, 2×2, 4×4, 8×8);
-//! - `upsample.rs` — chroma upsampling at the reduced resolution (triangle filter);
+//! - `upsample.rs` — chroma upsampling at the reduced resolution (triangle filter), and the
+//!   sharpening of chroma decoded at half resolution;
 //! - `colour.rs` — YCbCr/YCCK/CMYK conversion in fixed point;
 //! - `error.rs` — the error type.
 //!
@@ -229,12 +231,12 @@ pub fn decode_scaled_band(
 /// Like [`decode_scaled_band`], for an image that is resampled further and stored with 4:2:0
 /// chroma (every thumbnail format this crate's users make). At 1/2, 1/4 and 1/8 the chroma of a
 /// YCbCr file is decoded at half the output resolution in each direction where that saves
-/// work, and upsampled to it (triangle filter, row by row): above all where a chroma block
-/// shrinks to one sample, so that its AC coefficients go unread (in a progressive file its AC
-/// scans are skipped unread); the full rule per block shape is in geometry.rs. At those scales
-/// [`Scale::for_thumbnail`] leaves the output at least 1.4× the thumbnail, so the chroma stays
-/// above the half resolution the thumbnail keeps. A full-scale decode, and grey, RGB, CMYK and
-/// YCCK files, decode as [`decode_scaled_band`] does.
+/// work, sharpened, and upsampled to it (triangle filter, row by row): above all where a
+/// chroma block shrinks to one sample, so that its AC coefficients go unread (in a progressive
+/// file its AC scans are skipped unread); the full rule per block shape is in geometry.rs. At
+/// those scales [`Scale::for_thumbnail`] leaves the output at least 1.4× the thumbnail, so the
+/// chroma stays above the half resolution the thumbnail keeps. A full-scale decode, and grey,
+/// RGB, CMYK and YCCK files, decode as [`decode_scaled_band`] does.
 pub fn decode_for_thumbnail(
     bytes: &[u8],
     scale: Scale,
