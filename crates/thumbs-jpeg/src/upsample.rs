@@ -201,10 +201,15 @@ mod tests {
         out
     }
 
+    /// `n` pseudo-random samples.
+    fn noise(seed: u32, n: usize) -> Vec<u8> {
+        let mut rng = crate::test_rng::XorShift::new(seed);
+        (0..n).map(|_| rng.next_u32() as u8).collect()
+    }
+
     #[test]
     fn twofold_rows_match_the_clamped_filter_at_every_width() {
-        let mut rng = crate::test_rng::XorShift::new(0x51ED_270B);
-        let data: Vec<u8> = (0..64 * 5).map(|_| rng.next_u32() as u8).collect();
+        let data = noise(0x51ED_270B, 64 * 5);
         for width in 1..=40 {
             for height in 1..=5 {
                 let p = Plane {
@@ -229,8 +234,7 @@ mod tests {
 
     #[test]
     fn sharpen_matches_the_clamped_filter_at_every_size() {
-        let mut rng = crate::test_rng::XorShift::new(0x5A4A);
-        let data: Vec<u8> = (0..24 * 9).map(|_| rng.next_u32() as u8).collect();
+        let data = noise(0x5A4A, 24 * 9);
         for width in 1..=20 {
             for height in 1..=9 {
                 let mut got = data.clone();
