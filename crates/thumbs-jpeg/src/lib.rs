@@ -122,8 +122,17 @@ impl Scale {
     /// 1/8 keeps the DC alone, a plain 8×8 box, and needs the 1.5× (a 6028 px photo at 1/8,
     /// 1.47×, scored 0.0015 below its 1/4 decode). 1.5× everywhere, the earlier rule, sent
     /// 2868-3071 px photos to 1/2 for 1.5× their time at 512 px and SSIM they already had at
-    /// 1/4. See docs/performance.md.
+    /// 1/4.
+    ///
+    /// One exception: when even the short side at 1/8 covers `max_side` (a near-square photo,
+    /// 4096 px or more each way for 512 px), 1/8. That is the scale libjpeg's draft mode picks
+    /// for such a photo (it goes by the short side), and at 1/8 both decoders give exactly the
+    /// 8×8 block means, so the thumbnail is as close to a full decode as the draft's; the 1.5×
+    /// rule would send a 4096² photo to 1/4 for twice its time. See docs/performance.md.
     pub fn for_thumbnail(width: u32, height: u32, max_side: u32) -> Scale {
+        if u64::from(width.min(height)) >= 8 * u64::from(max_side) {
+            return Scale::Eighth;
+        }
         // The margin over the target, in tenths.
         for (s, tenths) in [(Scale::Eighth, 15), (Scale::Quarter, 14), (Scale::Half, 14)] {
             let (w, h) = s.output_size(width, height);
@@ -275,6 +284,11 @@ mod tests {
         assert_eq!(Scale::for_thumbnail(2880, 2160, 512), Scale::Quarter);
         assert_eq!(Scale::for_thumbnail(2860, 2160, 512), Scale::Half);
         assert_eq!(Scale::for_thumbnail(700, 500, 512), Scale::Full);
+        // Both sides cover the target at 1/8: 1/8, whatever the margin.
+        assert_eq!(Scale::for_thumbnail(4096, 4096, 512), Scale::Eighth);
+        assert_eq!(Scale::for_thumbnail(5000, 4096, 512), Scale::Eighth);
+        assert_eq!(Scale::for_thumbnail(4095, 4096, 512), Scale::Quarter);
+        assert_eq!(Scale::for_thumbnail(2048, 2048, 256), Scale::Eighth);
     }
 
     #[test]
