@@ -124,23 +124,32 @@ impl Scale {
     /// 2868-3071 px photos to 1/2 for 1.5× their time at 512 px and SSIM they already had at
     /// 1/4.
     ///
-    /// One exception: when even the short side at 1/8 covers `max_side` (a near-square photo,
-    /// 4096 px or more each way for 512 px), 1/8. That is the scale libjpeg's draft mode picks
-    /// for such a photo (it goes by the short side), and at 1/8 both decoders give exactly the
-    /// 8×8 block means, so the thumbnail is as close to a full decode as the draft's; the 1.5×
-    /// rule would send a 4096² photo to 1/4 for twice its time. See docs/performance.md.
+    /// Never finer than libjpeg's draft mode, which goes by the short side: 1/8 when even the
+    /// short side at 1/8 covers `max_side`, 1/4 when it does at 1/4. That matters for
+    /// near-square photos, whose long side leaves less margin than the rule above asks: a
+    /// 4096² photo would go to 1/4 for twice its time, a 2816 × 2112 one to 1/2 for 1.3-3×.
+    /// At 1/8 both decoders give exactly the 8×8 block means, so such a thumbnail scores what
+    /// the draft's does; at 1/4, with a 1.2-1.4× margin, thumbs' four such test photos still
+    /// scored 0.001 above the draft's on average. See docs/performance.md.
     pub fn for_thumbnail(width: u32, height: u32, max_side: u32) -> Scale {
-        if u64::from(width.min(height)) >= 8 * u64::from(max_side) {
-            return Scale::Eighth;
-        }
         // The margin over the target, in tenths.
-        for (s, tenths) in [(Scale::Eighth, 15), (Scale::Quarter, 14), (Scale::Half, 14)] {
-            let (w, h) = s.output_size(width, height);
-            if u64::from(w.max(h)) * 10 >= u64::from(max_side) * tenths {
-                return s;
-            }
+        let margin = [(Scale::Eighth, 15), (Scale::Quarter, 14), (Scale::Half, 14)]
+            .into_iter()
+            .find(|&(s, tenths)| {
+                let (w, h) = s.output_size(width, height);
+                u64::from(w.max(h)) * 10 >= u64::from(max_side) * tenths
+            })
+            .map_or(Scale::Full, |(s, _)| s);
+        let short = u64::from(width.min(height));
+        let draft = [Scale::Eighth, Scale::Quarter]
+            .into_iter()
+            .find(|s| short >= u64::from(s.denominator()) * u64::from(max_side))
+            .unwrap_or(Scale::Full);
+        if draft.denominator() > margin.denominator() {
+            draft
+        } else {
+            margin
         }
-        Scale::Full
     }
 }
 
@@ -280,15 +289,22 @@ mod tests {
         // 1/8 needs 1.5 × 512 = 768: 6028 / 8 = 754 is not enough.
         assert_eq!(Scale::for_thumbnail(6028, 3391, 512), Scale::Quarter);
         assert_eq!(Scale::for_thumbnail(2048, 1536, 512), Scale::Half);
-        // 2880 / 4 = 720 >= 1.4 × 512 = 716.8; 2860 / 4 = 715 is not.
-        assert_eq!(Scale::for_thumbnail(2880, 2160, 512), Scale::Quarter);
-        assert_eq!(Scale::for_thumbnail(2860, 2160, 512), Scale::Half);
+        // 2880 / 4 = 720 >= 1.4 × 512 = 716.8; 2860 / 4 = 715 is not (and 2000 / 4 < 512).
+        assert_eq!(Scale::for_thumbnail(2880, 1920, 512), Scale::Quarter);
+        assert_eq!(Scale::for_thumbnail(2860, 2000, 512), Scale::Half);
         assert_eq!(Scale::for_thumbnail(700, 500, 512), Scale::Full);
-        // Both sides cover the target at 1/8: 1/8, whatever the margin.
+        // Both sides cover the target at 1/8 (libjpeg's draft scale): 1/8, whatever the margin.
         assert_eq!(Scale::for_thumbnail(4096, 4096, 512), Scale::Eighth);
         assert_eq!(Scale::for_thumbnail(5000, 4096, 512), Scale::Eighth);
         assert_eq!(Scale::for_thumbnail(4095, 4096, 512), Scale::Quarter);
         assert_eq!(Scale::for_thumbnail(2048, 2048, 256), Scale::Eighth);
+        // Both sides cover it at 1/4: at least 1/4 (2816 / 4 = 704 < 716.8).
+        assert_eq!(Scale::for_thumbnail(2816, 2112, 512), Scale::Quarter);
+        assert_eq!(Scale::for_thumbnail(2448, 2448, 512), Scale::Quarter);
+        assert_eq!(Scale::for_thumbnail(2816, 2047, 512), Scale::Half);
+        // Never finer than the margin rule either: 6400 / 8 = 800 >= 768 with a short side
+        // that covers only 1/4.
+        assert_eq!(Scale::for_thumbnail(6400, 2400, 512), Scale::Eighth);
     }
 
     #[test]
