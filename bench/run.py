@@ -213,14 +213,12 @@ def thumb_rgb(thumb: Path, src: Src, box: int) -> np.ndarray:
         return np.asarray(im, dtype=np.float64)
 
 
-def ssim_file(thumb: Path, src: Src, ref: np.ndarray, box: int) -> float:
-    return ssim(luma(thumb_rgb(thumb, src, box)), ref)
-
-
-def ssim_rgb_file(thumb: Path, src: Src, ref_rgb: np.ndarray, box: int) -> float:
-    """The mean of the R, G and B channels' SSIM: colour errors count, which luma hides."""
+def ssim_file(thumb: Path, src: Src, ref_rgb: np.ndarray, box: int) -> tuple[float, float]:
+    """(luma SSIM, RGB SSIM) of one thumbnail, decoded once. RGB SSIM is the mean of the R, G
+    and B channels' SSIM: colour errors count, which luma hides."""
     a = thumb_rgb(thumb, src, box)
-    return float(np.mean([ssim(a[..., c], ref_rgb[..., c]) for c in range(3)]))
+    rgb = float(np.mean([ssim(a[..., c], ref_rgb[..., c]) for c in range(3)]))
+    return ssim(luma(a), luma(ref_rgb)), rgb
 
 
 def score(tool: Tool, outdir: Path, srcs: list[Src], refs: dict) -> None:
@@ -365,7 +363,6 @@ def service_workload(args, srcs: list[Src], tiny: Path, per_runs: int) -> list[s
     print("service workload (128+256+512 from one decode), per file...", flush=True)
     for s in srcs:
         ref_rgb = reference_rgb(s, max(SIZES))
-        ref = luma(ref_rgb)
         row = {"src": s, "scan": scan_bytes(s.path)}
         for t in tl:
             wall, rss = best(t, str(s.path))
@@ -374,8 +371,7 @@ def service_workload(args, srcs: list[Src], tiny: Path, per_runs: int) -> list[s
             row[t.name + " rss"] = rss
             out = args.work / "svc" / t.name.split()[0] / f"{s.path.stem}-{max(SIZES)}.jpg"
             if t is not vips:
-                row[t.name + " ssim"] = ssim_file(out, s, ref, max(SIZES))
-                row[t.name + " rgb"] = ssim_rgb_file(out, s, ref_rgb, max(SIZES))
+                row[t.name + " ssim"], row[t.name + " rgb"] = ssim_file(out, s, ref_rgb, max(SIZES))
         rows.append(row)
         print(f"  {s.path.name:36s} thumbs {row['thumbs'] * 1000:6.1f} ms  Pillow "
               f"{row[pillow.name] * 1000:6.1f} ms  x{row[pillow.name] / row['thumbs']:.2f}  "
