@@ -32,10 +32,28 @@ pub(crate) fn ycbcr_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
 /// Pixels per step of [`row_ycbcr`].
 const LANES: usize = 16;
 
+/// The fractional parts of the constants above, split off so that every product of a row
+/// conversion fits 16-bit lanes: `CR_R = 2^16 + R_FRAC`, `CB_B = 2^17 + B_FRAC` and
+/// `CR_G = 2^16 - G_CR`. Since `(2^16·n·c + x) >> 16 = n·c + (x >> 16)`, the split sums are
+/// exactly [`ycbcr_to_rgb`]'s (the row tests compare every chroma pair).
+const R_FRAC: i16 = (CR_R - (1 << 16)) as i16;
+const B_FRAC: i16 = (CB_B - (1 << 17)) as i16;
+const G_CB: i32 = -CB_G;
+const G_CR: i32 = (1 << 16) - CR_G;
+
+/// `(2c · k) >> 16`, then `(t + 1) >> 1`: `(c · k + 2^15) >> 16` rounded as [`ycbcr_to_rgb`]
+/// rounds, from a 16 × 16-bit high-half product (SSE2's `pmulhw`, NEON's `vqdmulh` family),
+/// which is what LLVM makes of it on fixed-length 16-bit loops.
+#[inline(always)]
+fn mul_round(c: i16, k: i16) -> i16 {
+    let t = ((i32::from(2 * c) * i32::from(k)) >> 16) as i16;
+    (t + 1) >> 1
+}
+
 /// Writes interleaved YCbCr → RGB for one row: [`ycbcr_to_rgb`] for every pixel, `LANES` at a
-/// time in loops of a fixed length, so that the products, the clamps (via `i16`, i.e. SSE2's
-/// saturating packs; an `i32` clamp needs SSE4.1) and the three planes run lane-wise (SSE2,
-/// NEON); only the interleave is per pixel.
+/// time in loops of a fixed length, so that the products (16-bit high halves, [`mul_round`],
+/// and one 16 × 16 → 32-bit sum for green), the clamps (SSE2's saturating packs) and the three
+/// planes run lane-wise (SSE2, NEON); only the interleave is per pixel.
 pub(crate) fn row_ycbcr(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
     let n = out.len() / 3;
     let (y, cb, cr) = (
@@ -51,16 +69,18 @@ pub(crate) fn row_ycbcr(y: &[u8], cb: &[u8], cr: &[u8], out: &mut [u8]) {
     for ((o, y), (cb, cr)) in &mut chunks {
         let mut rgb = [[0u8; LANES]; 3];
         for i in 0..LANES {
-            let yy = i32::from(y[i]);
-            let b = i32::from(cb[i]) - 128;
-            let r = i32::from(cr[i]) - 128;
+            let yy = i16::from(y[i]);
+            let b = i16::from(cb[i]) - 128;
+            let r = i16::from(cr[i]) - 128;
+            let g = (G_CB * i32::from(b) + G_CR * i32::from(r) + HALF) >> 16;
+            // Within -180..=440: no lane overflows before the clamp.
             let v = [
-                yy + ((CR_R * r + HALF) >> 16),
-                yy + ((-CB_G * b - CR_G * r + HALF) >> 16),
-                yy + ((CB_B * b + HALF) >> 16),
+                yy + r + mul_round(r, R_FRAC),
+                yy - r + g as i16,
+                yy + 2 * b + mul_round(b, B_FRAC),
             ];
             for (p, v) in rgb.iter_mut().zip(v) {
-                p[i] = (v.clamp(-32768, 32767) as i16).clamp(0, 255) as u8;
+                p[i] = v.clamp(0, 255) as u8;
             }
         }
         for (i, o) in o.chunks_exact_mut(3).enumerate() {
