@@ -393,6 +393,71 @@ impl<'a> BitReader<'a> {
         }
     }
 
+    /// Decodes a block's AC symbols (sequential, T.81 F.2.2.2) from zigzag index 1 while the
+    /// index is at most `keep`, handing each coefficient to `put(k, value)`; returns the index
+    /// reached (64 at the end of the block). Short codes and their magnitude resolve with one
+    /// lookup of the fast AC table. The bit buffer lives in locals, written back only around
+    /// the slow paths (a refill, a long code), so that the per-symbol chain of lookup, shift
+    /// and next lookup stays in registers instead of going through the reader in memory.
+    #[inline(always)]
+    pub(crate) fn read_ac(
+        &mut self,
+        t: &HuffTable,
+        keep: usize,
+        mut put: impl FnMut(usize, i32),
+    ) -> usize {
+        let (mut bits, mut nbits) = (self.bits, self.nbits);
+        let mut k = 1usize;
+        while k <= keep {
+            // At least 32 bits after this, so no code + magnitude below overruns `nbits`.
+            self.refill_locals(&mut bits, &mut nbits);
+            let f = t.fast_ac[(bits >> (64 - LOOKAHEAD)) as usize];
+            if f != 0 {
+                let n = (f & 0xFF) as u32;
+                bits <<= n;
+                nbits -= n;
+                k += ((f >> 8) & 0xFF) as usize;
+                if k > 63 {
+                    k = 64;
+                    break;
+                }
+                if k <= keep {
+                    put(k, f >> 16);
+                }
+                k += 1;
+                continue;
+            }
+            self.bits = bits;
+            self.nbits = nbits;
+            let rs = self.decode(t);
+            let (run, s) = (usize::from(rs >> 4), u32::from(rs & 15));
+            if s == 0 {
+                (bits, nbits) = (self.bits, self.nbits);
+                if run == 15 {
+                    k += 16; // ZRL
+                    continue;
+                }
+                k = 64; // EOB
+                break;
+            }
+            k += run;
+            if k > 63 {
+                (bits, nbits) = (self.bits, self.nbits);
+                k = 64;
+                break;
+            }
+            let v = self.receive_extend(s);
+            (bits, nbits) = (self.bits, self.nbits);
+            if k <= keep {
+                put(k, v);
+            }
+            k += 1;
+        }
+        self.bits = bits;
+        self.nbits = nbits;
+        k
+    }
+
     /// Steps over the rest of a block's AC symbols from zigzag index `k` (sequential, T.81
     /// F.2.2.2) without forming any value: each lookup of the skip table consumes every complete
     /// symbol of the next `SKIP_BITS` bits. The bit buffer lives in locals here so that it stays
@@ -494,8 +559,8 @@ impl<'a> BitReader<'a> {
         v
     }
 
-    /// Decodes an AC symbol with the fast table: `Some((run, value, ))` resolved, or the raw
-    /// run/size symbol via the normal path.
+    /// Decodes an AC symbol with the fast table: `(value << 16) | (run << 8) | bits` for a
+    /// short code and its magnitude (consumed), else 0 (the symbol takes the normal path).
     #[inline(always)]
     pub(crate) fn fast_ac(&mut self, t: &HuffTable) -> i32 {
         let f = t.fast_ac[self.peek(LOOKAHEAD) as usize];

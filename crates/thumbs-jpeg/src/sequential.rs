@@ -23,55 +23,6 @@ pub(crate) struct Sequential<'t> {
     pub kernel: [Option<Kernel>; 4],
 }
 
-/// Decodes the AC symbols of a block from zigzag index 1 while the index is at most `keep`,
-/// handing each coefficient to `put(k, value)`; returns the index reached (64 at the end of the
-/// block). F.2.2.2, with short codes and their magnitude resolved by one table lookup.
-#[inline(always)]
-fn read_ac(
-    r: &mut BitReader,
-    ac: &HuffTable,
-    keep: usize,
-    mut put: impl FnMut(usize, i32),
-) -> usize {
-    let mut k = 1usize;
-    while k <= keep {
-        if r.nbits() < 32 {
-            r.refill();
-        }
-        let f = r.fast_ac(ac);
-        if f != 0 {
-            k += ((f >> 8) & 0xFF) as usize;
-            if k > 63 {
-                return 64;
-            }
-            if k <= keep {
-                put(k, f >> 16);
-            }
-            k += 1;
-            continue;
-        }
-        let rs = r.decode(ac);
-        let (run, s) = (usize::from(rs >> 4), u32::from(rs & 15));
-        if s == 0 {
-            if run == 15 {
-                k += 16; // ZRL
-                continue;
-            }
-            return 64; // EOB
-        }
-        k += run;
-        if k > 63 {
-            return 64;
-        }
-        let v = r.receive_extend(s);
-        if k <= keep {
-            put(k, v);
-        }
-        k += 1;
-    }
-    k
-}
-
 /// The AC coefficients of a block added one by one into its `L` output samples.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
@@ -88,7 +39,7 @@ fn sparse_block<const L: usize>(
 ) {
     let mut acc = [0f32; L];
     accumulate(&mut acc, &t[0], dc as f32);
-    let k = read_ac(r, ac, keep, |k, v| accumulate(&mut acc, &t[k], v as f32));
+    let k = r.read_ac(ac, keep, |k, v| accumulate(&mut acc, &t[k], v as f32));
     r.skip_rest(ac, skip, k);
     idct.store(&acc, out, stride);
 }
@@ -110,7 +61,7 @@ fn row_block(
 ) {
     let mut rows = Rows::new();
     rows.add(t, 0, dc as f32);
-    let k = read_ac(r, ac, keep, |k, v| rows.add(t, k, v as f32));
+    let k = r.read_ac(ac, keep, |k, v| rows.add(t, k, v as f32));
     r.skip_rest(ac, skip, k);
     idct.store_rows(&rows, out, stride);
 }
