@@ -260,8 +260,14 @@ fn pairs<const L: usize>(acc: &[f32; L], ny: usize, out: &mut [u8], stride: usiz
 /// sparse path's sum and store make of it (`t[0]` is flat), without the block around it.
 #[inline(always)]
 pub(crate) fn dc_sample(t: &SparseTable, dc: f32) -> u8 {
+    dc_sample_scaled(t[0][0], dc)
+}
+
+/// [`dc_sample`] with the table's one DC weight (`t[0][0]`) taken out beforehand.
+#[inline(always)]
+pub(crate) fn dc_sample_scaled(weight: f32, dc: f32) -> u8 {
     let mut out = [0u8; 1];
-    put_row::<1>(&[dc * t[0][0]], &mut out);
+    put_row::<1>(&[dc * weight], &mut out);
     out[0]
 }
 

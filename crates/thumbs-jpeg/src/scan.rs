@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::huffman::{BitReader, HuffTable};
 use crate::markers::Scan;
 use crate::progressive::{AcFirst, AcRefine, DcFirst, DcRefine};
-use crate::sequential::Sequential;
+use crate::sequential::{Sequential, SequentialDc};
 
 /// The tables and restart interval in force where a scan starts (B.2.4: tables may change between
 /// scans).
@@ -104,6 +104,23 @@ pub(crate) fn decode_scan(
         };
     }
     if !frame.progressive {
+        let dc_only = scan.comps.iter().all(|sc| comps[sc.index].idct.dc_only());
+        if dc_only {
+            let mut weight = [0f32; 4];
+            for (w, sc) in weight.iter_mut().zip(&scan.comps) {
+                if let Some(t) = comps[sc.index].sparse_table(&t.qt) {
+                    *w = t[0][0];
+                }
+            }
+            let ac = tables_of(&t.ac, scan, |c| c.ta)?;
+            return run!(&mut SequentialDc {
+                index,
+                dc: tables_of(&t.dc, scan, |c| c.td)?,
+                ac,
+                skip: ac.map(|a| a.skip_table()),
+                weight,
+            });
+        }
         let mut kernel: [Option<_>; 4] = Default::default();
         for (k, sc) in kernel.iter_mut().zip(&scan.comps) {
             *k = Some(comps[sc.index].kernel(&t.qt));
