@@ -459,6 +459,44 @@ mod tests {
         }
     }
 
+    /// The inlined decoder of sequential scans whose blocks are all 1×1 gives the general
+    /// block decoder's pixels, for every baseline fixture (every subsampling, restart
+    /// intervals, non-interleaved scans, grey, CMYK) at 1/8, and at the scales where halved
+    /// chroma or a non-interleaved chroma scan has 1×1 blocks.
+    #[test]
+    fn inlined_dc_blocks_equal_the_general_block_decoder() {
+        let limits = Limits::default();
+        let fixtures: [&[u8]; 9] = [
+            include_bytes!("../tests/fixtures/coffee-420.jpg"),
+            include_bytes!("../tests/fixtures/coffee-420-restart.jpg"),
+            include_bytes!("../tests/fixtures/coffee-420-noninterleaved.jpg"),
+            include_bytes!("../tests/fixtures/coffee-422.jpg"),
+            include_bytes!("../tests/fixtures/coffee-411.jpg"),
+            include_bytes!("../tests/fixtures/coffee-440.jpg"),
+            include_bytes!("../tests/fixtures/coffee-444.jpg"),
+            include_bytes!("../tests/fixtures/coffee-gray.jpg"),
+            include_bytes!("../tests/fixtures/coffee-cmyk.jpg"),
+        ];
+        let decode = |bytes, scale, half, general: bool| {
+            crate::scan::NO_DC_BLOCKS.with(|c| c.set(general));
+            let d = decode_with(bytes, scale, 0, Refine::None, half, &limits).unwrap();
+            crate::scan::NO_DC_BLOCKS.with(|c| c.set(false));
+            d.pixels
+        };
+        for (i, bytes) in fixtures.iter().enumerate() {
+            for scale in [Scale::Eighth, Scale::Quarter] {
+                for half in [false, true] {
+                    let inlined = decode(bytes, scale, half, false);
+                    assert!(!inlined.is_empty());
+                    assert!(
+                        inlined == decode(bytes, scale, half, true),
+                        "fixture {i} {scale:?} half {half}"
+                    );
+                }
+            }
+        }
+    }
+
     /// At 1/8 a progressive decode reads the DC alone, whole (DC refinements are always read),
     /// and fills each block with its one value: the pixels of the baseline twin, whose blocks
     /// are the same 1×1 IDCT when no component is subsampled.

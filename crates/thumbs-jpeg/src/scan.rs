@@ -76,6 +76,21 @@ thread_local! {
     pub(crate) static NO_BAND_SKIP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tests turn the inlined decoder of 1×1 sequential blocks off to compare it with the
+    /// general one.
+    pub(crate) static NO_DC_BLOCKS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether a sequential scan whose blocks are all 1×1 may use [`SequentialDc`].
+fn dc_blocks_allowed() -> bool {
+    #[cfg(test)]
+    return !NO_DC_BLOCKS.with(|c| c.get());
+    #[cfg(not(test))]
+    true
+}
+
 /// Whether AC first scans may step over the symbols past the band with a skip table.
 fn skip_allowed() -> bool {
     #[cfg(test)]
@@ -105,7 +120,7 @@ pub(crate) fn decode_scan(
     }
     if !frame.progressive {
         let dc_only = scan.comps.iter().all(|sc| comps[sc.index].idct.dc_only());
-        if dc_only {
+        if dc_only && dc_blocks_allowed() {
             let mut weight = [0f32; 4];
             for (w, sc) in weight.iter_mut().zip(&scan.comps) {
                 if let Some(t) = comps[sc.index].sparse_table(&t.qt) {
