@@ -26,8 +26,15 @@
 //! - `markers.rs` — marker segments, frame/scan headers, tables, APPn (JFIF, EXIF, ICC, Adobe);
 //! - `huffman.rs` — Huffman tables with lookahead, "fast AC/DC" and multi-symbol skip tables,
 //!   the 64-bit bit reader;
-//! - `decoder.rs` — frame geometry, the MCU loop with restart intervals, sequential decoding,
-//!   output assembly;
+//! - `decoder.rs` — the decode driver: limits, the walk over scans, the final transform of a
+//!   progressive decode, output assembly;
+//! - `geometry.rs` — sampling factors, block grids, output block shapes and the memory
+//!   budget, checked before anything is allocated;
+//! - `component.rs` — a frame component's buffers and the block decoder interface;
+//! - `scan.rs` — the choice of block decoder for a scan and the MCU loop with restart
+//!   intervals;
+//! - `sequential.rs` — baseline blocks: the kept coefficients straight into the transform,
+//!   the rest stepped over (and an inlined decoder for scans of 1×1 blocks);
 //! - `progressive.rs` — progressive scans into a coefficient store of only the kept
 //!   coefficients, and the plan of which scans to skip;
 //! - `idct.rs` — the scaled inverse DCTs (1×1, 2×2, 4×4, 8×8);

@@ -4,7 +4,11 @@
 //! Only the coefficients up to the decode's band (zigzag index `keep`) are read; the rest of a
 //! block is still entropy-decoded (it must be, to find the next block) but through the skip table,
 //! whose one lookup consumes every complete code + magnitude pair in the next 12 bits without
-//! forming any value (`BitReader::skip_rest`).
+//! forming any value (`BitReader::skip_rest`). The kept symbols are read by
+//! `BitReader::read_ac`, which holds the bit buffer in locals.
+//!
+//! Two block decoders: [`Sequential`] chooses the transform per component; [`SequentialDc`],
+//! for scans whose blocks are all 1×1 (1/8), is small enough to inline into the MCU loop.
 
 use crate::component::{BlockDecoder, Comp, Kernel};
 use crate::huffman::{BitReader, HuffTable, SkipTable};
