@@ -119,8 +119,9 @@ impl BlockDecoder for Sequential<'_> {
 /// A sequential scan whose components all have 1×1 output blocks (1/8 scale, or chroma halved
 /// to 1×1): per block the DC difference, its one sample, and the AC symbols stepped over with
 /// the skip table. Small enough to inline into the MCU loop, unlike [`Sequential`]'s block with
-/// its transform variants: a call per block was a third of the time of a block whose AC part
-/// is often one EOB (a 16 MP baseline photo at 1/8 has 2 bytes of data per block).
+/// its transform variants, whose call per block weighs on blocks whose AC part is often one
+/// EOB (a 16 MP baseline photo at 1/8 has 2 bytes of data per block): inlined, the three
+/// sizes of such photos took 4-9 % less time (docs/performance.md, eleventh round).
 pub(crate) struct SequentialDc<'t> {
     pub index: [usize; 4],
     pub dc: [&'t HuffTable; 4],
