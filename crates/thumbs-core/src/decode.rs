@@ -8,8 +8,8 @@
 //! `target_max_side` lets a decoder produce fewer pixels when the caller only needs a small
 //! image: JPEG goes through thumbs-jpeg, which decodes straight to 1/2, 1/4 or 1/8 (DCT
 //! scaling) at the smallest scale that leaves the resampler at least a 1.4× reduction (1.5× at
-//! 1/8; or 1/8 where even the short side covers the target there, as libjpeg's draft mode
-//! does), and reads only the DCT coefficients below the target's Nyquist limit: a progressive
+//! 1/8), then at the scale of libjpeg's draft mode where that is 1/2 or smaller (it goes by the
+//! short side, so it is coarser for near-square photos and finer for wide ones), and reads only the DCT coefficients below the target's Nyquist limit: a progressive
 //! file skips the scans of the others unread, a baseline file skips their values. A 24 MP
 //! photo for a 512 px thumbnail is decoded at 1/4, about 1.5 MP, from its lowest six
 //! coefficients per block. The scale is never below what the target needs. JPEGs thumbs-jpeg
@@ -144,8 +144,8 @@ fn fast_jpeg(
     // Our limits first, from the header alone: nothing has been allocated yet.
     limits.check_dimensions(width, height)?;
     // fit-inside-N×N is symmetric, so the stored orientation needs the same scale and band.
-    // The scale leaves the resampler at least a 1.4× (1/8: 1.5×, or both sides covered)
-    // reduction, and only the coefficients below both the thumbnail's and the decode grid's
+    // The scale leaves the resampler at least a 1.4× (1/8: 1.5×) reduction or is the draft
+    // mode's, and only the coefficients below both the thumbnail's and the decode grid's
     // Nyquist limits are read (thumbs-jpeg's `for_thumbnail`, `band_for_target`, `max_band`).
     let (scale, band) = match target_max_side {
         Some(side) => {

@@ -122,22 +122,29 @@ impl Scale {
 
     /// The scale to decode at for thumbnails whose longest side is at most `max_side`: the
     /// smallest whose longest side is at least 1.4 × `max_side` (1.5 × at 1/8; `Full` if none
-    /// is). A decode that only just covers the target leaves the resampler a 1.0-1.3×
-    /// reduction of an image that the scaled IDCT has already box-filtered: visibly softer than
-    /// a Lanczos reduction of the full image. From 1.4× on, the 512 px thumbnail of a 1/4 or
-    /// 1/2 decode is at least as close to a full decode (SSIM) as libjpeg-turbo's draft mode;
-    /// 1/8 keeps the DC alone, a plain 8×8 box, and needs the 1.5× (a 6028 px photo at 1/8,
-    /// 1.47×, scored 0.0015 below its 1/4 decode). 1.5× everywhere, the earlier rule, sent
-    /// 2868-3071 px photos to 1/2 for 1.5× their time at 512 px and SSIM they already had at
-    /// 1/4.
+    /// is), then brought to the scale of libjpeg's draft mode (Pillow's `draft`), which goes by
+    /// the short side: the smallest of 1/8, 1/4, 1/2 whose short side still covers `max_side`.
     ///
-    /// Never finer than libjpeg's draft mode, which goes by the short side: 1/8 when even the
-    /// short side at 1/8 covers `max_side`, 1/4 when it does at 1/4. That matters for
-    /// near-square photos, whose long side leaves less margin than the rule above asks: a
-    /// 4096² photo would go to 1/4 for twice its time, a 2816 × 2112 one to 1/2 for 1.3-3×.
-    /// At 1/8 both decoders give exactly the 8×8 block means, so such a thumbnail scores what
-    /// the draft's does; at 1/4, with a 1.2-1.4× margin, thumbs' four such test photos still
-    /// scored 0.001 above the draft's on average. See docs/performance.md.
+    /// The margin: a decode that only just covers the target leaves the resampler a 1.0-1.3×
+    /// reduction of an image that the scaled IDCT has already box-filtered, visibly softer than
+    /// a Lanczos reduction of the full image. 1/8 keeps the DC alone, a plain 8×8 box, and needs
+    /// 1.5× (a 6028 px photo at 1/8, 1.47×, scored 0.0015 below its 1/4 decode).
+    ///
+    /// The draft scale, both ways:
+    /// - never finer when the draft scale is 1/8 or 1/4: near-square photos leave the long side
+    ///   less margin than the rule above asks, yet a 4096² photo would go to 1/4 for twice its
+    ///   time, a 2816 × 2112 one to 1/2 for 1.3-3×. At 1/8 both decoders give exactly the 8×8
+    ///   block means, so such a thumbnail scores what the draft's does; at 1/4, with a
+    ///   1.2-1.4× margin, four such test photos still scored 0.001 above the draft's.
+    /// - never coarser: a wide photo (3:2 at 2868-3071 px, 16:9 at 2868-3640 px) meets the
+    ///   margin at 1/4 with a long side of 1.4-1.8× the target while its short side sends the
+    ///   draft to 1/2. Ten such photos (3008 × 2000 and 3264 × 1836, 6 baseline and
+    ///   progressive) scored 0.0004 (luma) and 0.0006 (RGB) below the draft's 512 px SSIM at
+    ///   1/4, and tied it at 1/2.
+    ///
+    /// A draft that would decode in full (short side under 2 × `max_side`) does not apply:
+    /// the margin alone decides, which keeps a full decode (a 1365 × 1074 photo, above
+    /// the draft's SSIM) and spares panoramas one. See docs/performance.md.
     pub fn for_thumbnail(width: u32, height: u32, max_side: u32) -> Scale {
         // The margin over the target, in tenths.
         let margin = [(Scale::Eighth, 15), (Scale::Quarter, 14), (Scale::Half, 14)]
@@ -148,14 +155,15 @@ impl Scale {
             })
             .map_or(Scale::Full, |(s, _)| s);
         let short = u64::from(width.min(height));
-        let draft = [Scale::Eighth, Scale::Quarter]
+        let draft = [Scale::Eighth, Scale::Quarter, Scale::Half]
             .into_iter()
             .find(|s| short >= u64::from(s.denominator()) * u64::from(max_side))
             .unwrap_or(Scale::Full);
-        if draft.denominator() > margin.denominator() {
-            draft
-        } else {
-            margin
+        match draft {
+            Scale::Full => margin,
+            // Finer than the draft only where the margin asks for a full decode.
+            Scale::Half if margin == Scale::Full => margin,
+            _ => draft,
         }
     }
 }
@@ -287,7 +295,7 @@ mod tests {
     }
 
     #[test]
-    fn thumbnail_scale_leaves_the_resampler_at_least_one_point_four() {
+    fn thumbnail_scale_keeps_a_margin_and_the_draft_scale() {
         // 3840 / 8 = 480 < 717; 3840 / 4 = 960.
         assert_eq!(Scale::for_thumbnail(3840, 2160, 512), Scale::Quarter);
         // 5472 / 8 = 684 covers 512 but only by 1.34×.
@@ -296,8 +304,9 @@ mod tests {
         // 1/8 needs 1.5 × 512 = 768: 6028 / 8 = 754 is not enough.
         assert_eq!(Scale::for_thumbnail(6028, 3391, 512), Scale::Quarter);
         assert_eq!(Scale::for_thumbnail(2048, 1536, 512), Scale::Half);
-        // 2880 / 4 = 720 >= 1.4 × 512 = 716.8; 2860 / 4 = 715 is not (and 2000 / 4 < 512).
-        assert_eq!(Scale::for_thumbnail(2880, 1920, 512), Scale::Quarter);
+        // 2880 / 4 = 720 >= 1.4 × 512 = 716.8 and 2160 / 4 covers 512: 1/4, the draft's.
+        assert_eq!(Scale::for_thumbnail(2880, 2160, 512), Scale::Quarter);
+        // 2860 / 4 = 715 is not (and 2000 / 4 < 512).
         assert_eq!(Scale::for_thumbnail(2860, 2000, 512), Scale::Half);
         assert_eq!(Scale::for_thumbnail(700, 500, 512), Scale::Full);
         // Both sides cover the target at 1/8 (libjpeg's draft scale): 1/8, whatever the margin.
@@ -309,9 +318,18 @@ mod tests {
         assert_eq!(Scale::for_thumbnail(2816, 2112, 512), Scale::Quarter);
         assert_eq!(Scale::for_thumbnail(2448, 2448, 512), Scale::Quarter);
         assert_eq!(Scale::for_thumbnail(2816, 2047, 512), Scale::Half);
-        // Never finer than the margin rule either: 6400 / 8 = 800 >= 768 with a short side
-        // that covers only 1/4.
-        assert_eq!(Scale::for_thumbnail(6400, 2400, 512), Scale::Eighth);
+        // Never coarser than the draft either: wide photos whose long side meets the margin
+        // at a scale where the short side no longer covers the target.
+        assert_eq!(Scale::for_thumbnail(3008, 2000, 512), Scale::Half);
+        assert_eq!(Scale::for_thumbnail(2000, 3008, 512), Scale::Half);
+        assert_eq!(Scale::for_thumbnail(3264, 1836, 512), Scale::Half);
+        assert_eq!(Scale::for_thumbnail(3072, 2048, 512), Scale::Quarter);
+        assert_eq!(Scale::for_thumbnail(6400, 2400, 512), Scale::Quarter);
+        assert_eq!(Scale::for_thumbnail(3264, 1836, 256), Scale::Quarter);
+        // A draft that decodes in full does not apply (panoramas), and one at 1/2 does not
+        // stop the full decode the margin asks for.
+        assert_eq!(Scale::for_thumbnail(4000, 900, 512), Scale::Quarter);
+        assert_eq!(Scale::for_thumbnail(1365, 1074, 512), Scale::Full);
     }
 
     #[test]
