@@ -388,6 +388,18 @@ fn assemble(
 mod tests {
     use super::*;
 
+    /// The pixels of `decode` run with one of scan.rs's test switches set to `on`, reset after.
+    fn with_switch(
+        switch: &'static std::thread::LocalKey<std::cell::Cell<bool>>,
+        on: bool,
+        decode: impl FnOnce() -> Decoded,
+    ) -> Vec<u8> {
+        switch.with(|c| c.set(on));
+        let d = decode();
+        switch.with(|c| c.set(false));
+        d.pixels
+    }
+
     /// With every refinement scan read, a band-limited progressive decode is its baseline
     /// twin's (the same quantised coefficients) pixel for pixel: the history walk and the bulk
     /// correction bits past the band land where the one-by-one procedure does.
@@ -439,10 +451,9 @@ mod tests {
             include_bytes!("../tests/fixtures/astronaut-progressive.jpg"),
         ];
         let decode = |bytes, scale, band, half, no_skip: bool| {
-            crate::scan::NO_BAND_SKIP.with(|c| c.set(no_skip));
-            let d = decode_with(bytes, scale, band, Refine::None, half, &limits).unwrap();
-            crate::scan::NO_BAND_SKIP.with(|c| c.set(false));
-            d.pixels
+            with_switch(&crate::scan::NO_BAND_SKIP, no_skip, || {
+                decode_with(bytes, scale, band, Refine::None, half, &limits).unwrap()
+            })
         };
         for (i, bytes) in fixtures.iter().enumerate() {
             for scale in [Scale::Quarter, Scale::Half, Scale::Full] {
@@ -478,10 +489,9 @@ mod tests {
             include_bytes!("../tests/fixtures/coffee-cmyk.jpg"),
         ];
         let decode = |bytes, scale, half, general: bool| {
-            crate::scan::NO_DC_BLOCKS.with(|c| c.set(general));
-            let d = decode_with(bytes, scale, 0, Refine::None, half, &limits).unwrap();
-            crate::scan::NO_DC_BLOCKS.with(|c| c.set(false));
-            d.pixels
+            with_switch(&crate::scan::NO_DC_BLOCKS, general, || {
+                decode_with(bytes, scale, 0, Refine::None, half, &limits).unwrap()
+            })
         };
         for (i, bytes) in fixtures.iter().enumerate() {
             for scale in [Scale::Eighth, Scale::Quarter] {
