@@ -187,6 +187,20 @@ fn run_scans(
     Ok((truncated, scanned[..comps.len()].iter().all(|&s| s)))
 }
 
+#[cfg(test)]
+thread_local! {
+    /// Tests turn [`finish_fixed`] off to compare it with the general loop.
+    pub(crate) static NO_FIXED_BAND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether [`finish_progressive`] may use [`finish_fixed`].
+fn fixed_allowed() -> bool {
+    #[cfg(test)]
+    return !NO_FIXED_BAND.with(|c| c.get());
+    #[cfg(not(test))]
+    true
+}
+
 /// Dequantises and inverse-transforms a progressive decode's kept coefficients into the planes.
 /// A nonzero coefficient whose last `al` bits never arrived (refinement scans skipped, or a
 /// truncated file) lies in `[v, v ± (2^al - 1)]`: it is taken at the middle of that interval.
@@ -198,7 +212,10 @@ fn finish_progressive(comps: &mut [Comp], qt: &[[u16; 64]; 4], nn: usize) {
         }
         let (nx, ny) = (c.idct.nx, c.idct.ny);
         let stride = c.pbw * nx;
-        c.plane = vec![128; c.pbw * c.pbh * nx * ny];
+        // Every block inside the component (`bw × bh`, all that `extent` lets a reader see)
+        // is stored below, so the plane needs no mid-grey fill; zeroed memory comes from the
+        // allocator without a pass over it.
+        c.plane = vec![0; c.pbw * c.pbh * nx * ny];
         let kernel = c.kernel(qt);
         let value = |k: usize, v: i16| biased(v, bias[k]);
         if let (1, 1, 1, Kernel::Sparse(t)) = (nn, nx, ny, &kernel) {
@@ -219,10 +236,15 @@ fn finish_progressive(comps: &mut [Comp], qt: &[[u16; 64]; 4], nn: usize) {
             // every kept coefficient through a sum as short as the block, zeros included.
             let plane = &mut c.plane;
             let (coefs, idct, bw, bh, pbw) = (&c.coefs, &c.idct, c.bw, c.bh, c.pbw);
-            if nx * ny <= 4 {
-                finish_small::<4>(plane, coefs, (bw, bh, pbw), nn, idct, t, &bias);
-            } else {
-                finish_small::<8>(plane, coefs, (bw, bh, pbw), nn, idct, t, &bias);
+            let dims = (bw, bh, pbw);
+            // 2×2 blocks with the bands of `Scale::max_band` at 1/8 and 1/4 (u + v ≤ 1 or 2:
+            // 3 or 6 coefficients), the blocks of every thumbnail decoded at 1/4, get a sum of
+            // fixed length; any other takes the general loop.
+            match (nx * ny <= 4, nn, fixed_allowed()) {
+                (true, 3, true) => finish_fixed::<4, 3>(plane, coefs, dims, idct, t, &bias),
+                (true, 6, true) => finish_fixed::<4, 6>(plane, coefs, dims, idct, t, &bias),
+                (true, _, _) => finish_small::<4>(plane, coefs, dims, nn, idct, t, &bias),
+                (false, _, _) => finish_small::<8>(plane, coefs, dims, nn, idct, t, &bias),
             }
         } else {
             for by in 0..c.bh {
@@ -312,6 +334,50 @@ fn finish_small<const L: usize>(
     }
 }
 
+/// [`finish_small`] for a band of exactly `NN` coefficients: the block is read as an array,
+/// so the all-zero test and the sum are straight-line code over constants (the weights and
+/// biases held in arrays of the band's size), with the same additions in the same order, so
+/// the same samples.
+fn finish_fixed<const L: usize, const NN: usize>(
+    plane: &mut [u8],
+    coefs: &[i16],
+    (bw, bh, pbw): (usize, usize, usize),
+    idct: &Idct,
+    t: &SparseTable,
+    bias: &[f32; 64],
+) {
+    let (nx, ny) = (idct.nx, idct.ny);
+    let stride = pbw * nx;
+    let weights: [[f32; L]; NN] = std::array::from_fn(|k| std::array::from_fn(|j| t[k][j]));
+    let bias: [f32; NN] = std::array::from_fn(|k| bias[k]);
+    for by in 0..bh {
+        for bx in 0..bw {
+            let b = by * pbw + bx;
+            let Some(blk) = coefs.get(b * NN..).and_then(|c| c.first_chunk::<NN>()) else {
+                return;
+            };
+            let at = by * ny * stride + bx * nx;
+            if blk[1..].iter().all(|&v| v == 0) {
+                let s = dc_sample(t, biased(blk[0], bias[0]));
+                for y in 0..ny {
+                    if let Some(row) = plane.get_mut(at + y * stride..at + y * stride + nx) {
+                        row.fill(s);
+                    }
+                }
+                continue;
+            }
+            let mut acc = [0f32; L];
+            for k in 0..NN {
+                let v = biased(blk[k], bias[k]);
+                for (a, &w) in acc.iter_mut().zip(&weights[k]) {
+                    *a += v * w;
+                }
+            }
+            idct.store(&acc, &mut plane[at..], stride);
+        }
+    }
+}
+
 /// Converts to the output pixel format row by row, upsampling the chroma rows that need it
 /// as it goes (no whole upsampled plane is made).
 fn assemble(
@@ -388,7 +454,7 @@ fn assemble(
 mod tests {
     use super::*;
 
-    /// The pixels of `decode` run with one of scan.rs's test switches set to `on`, reset after.
+    /// The pixels of `decode` run with one of the test switches set to `on`, reset after.
     fn with_switch(
         switch: &'static std::thread::LocalKey<std::cell::Cell<bool>>,
         on: bool,
@@ -501,6 +567,40 @@ mod tests {
                     assert!(
                         inlined == decode(bytes, scale, half, true),
                         "fixture {i} {scale:?} half {half}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The fixed-length sums of 2×2 progressive blocks give the general loop's pixels on
+    /// every progressive fixture (4:2:0 with and without restarts, a hand-written script,
+    /// 4:4:4, grey, CMYK), with and without halved chroma, at the bands that select them.
+    #[test]
+    fn fixed_band_sums_equal_the_general_loop() {
+        let limits = Limits::default();
+        let fixtures: [&[u8]; 7] = [
+            include_bytes!("../tests/fixtures/coffee-420-progressive.jpg"),
+            include_bytes!("../tests/fixtures/coffee-420-progressive-restart.jpg"),
+            include_bytes!("../tests/fixtures/coffee-420-script.jpg"),
+            include_bytes!("../tests/fixtures/coffee-444-progressive.jpg"),
+            include_bytes!("../tests/fixtures/coffee-gray-progressive.jpg"),
+            include_bytes!("../tests/fixtures/coffee-cmyk-progressive.jpg"),
+            include_bytes!("../tests/fixtures/astronaut-progressive.jpg"),
+        ];
+        let decode = |bytes, scale, band, half, general: bool| {
+            with_switch(&NO_FIXED_BAND, general, || {
+                decode_with(bytes, scale, band, Refine::None, half, &limits).unwrap()
+            })
+        };
+        for (i, bytes) in fixtures.iter().enumerate() {
+            for (scale, band) in [(Scale::Quarter, 5), (Scale::Quarter, 2), (Scale::Eighth, 2)] {
+                for half in [false, true] {
+                    let fixed = decode(bytes, scale, band, half, false);
+                    assert!(!fixed.is_empty());
+                    assert!(
+                        fixed == decode(bytes, scale, band, half, true),
+                        "fixture {i} {scale:?} band {band} half {half}"
                     );
                 }
             }
