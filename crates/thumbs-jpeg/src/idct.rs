@@ -233,11 +233,27 @@ fn put_row<const N: usize>(acc: &[f32], out: &mut [u8]) {
     }
 }
 
-/// The rows of a block two samples wide (`ny` ≤ `L / 2`): all of them converted as one vector
-/// of at least eight lanes, then stored two bytes a row. [`put_row`] two lanes at a time made
-/// LLVM sink its clamps past the conversion into a compare and select per sample.
+/// The rows of a block two samples wide (`ny` ≤ `L / 2`): all of them converted at once, then
+/// stored two bytes a row. [`put_row`] two lanes at a time made LLVM sink its clamps past the
+/// conversion into a compare and select per sample; so does it, in fact, for a whole block
+/// converted into a local array, which is why a 2×2 block (every block at 1/4) takes [`quad`].
+/// Larger blocks go through eight or sixteen lanes.
 #[inline(always)]
 fn pairs<const L: usize>(acc: &[f32; L], ny: usize, out: &mut [u8], stride: usize) {
+    if let Some(acc) = acc.first_chunk::<4>()
+        && L <= 4
+    {
+        let b = quad(acc);
+        for (y, pair) in b.chunks_exact(2).take(ny).enumerate() {
+            if let Some(o) = out
+                .get_mut(y * stride..)
+                .and_then(|o| o.first_chunk_mut::<2>())
+            {
+                *o = [pair[0], pair[1]];
+            }
+        }
+        return;
+    }
     let mut a = [0f32; SPARSE];
     a[..L].copy_from_slice(acc);
     let mut b = [0u8; SPARSE];
@@ -254,6 +270,18 @@ fn pairs<const L: usize>(acc: &[f32; L], ny: usize, out: &mut [u8], stride: usiz
             *o = [pair[0], pair[1]];
         }
     }
+}
+
+/// [`put_row`]'s four samples of a 2×2 block, clamped to 0..=255 in float before the
+/// magic-number rounding, so that the low byte of the sum's bits is the sample and no integer
+/// clamp follows. With `put_row`'s two clamps, LLVM turned this block's conversion (into a
+/// local array, then two rows of two) into scalar code with three selects per sample, about
+/// 130 instructions a block; this way it is one vector clamp and a select per sample, and the
+/// three sizes of a 10 MP baseline photo at 1/4 take 4.6 % fewer instructions. The same
+/// samples as `put_row`, ties and out-of-range values included (a test).
+#[inline(always)]
+fn quad(acc: &[f32; 4]) -> [u8; 4] {
+    acc.map(|a| ((a + 128.0).clamp(0.0, 255.0) + MAGIC).to_bits() as u8)
 }
 
 /// The sample of a 1×1 block whose only coefficient is its (quantised) DC `dc`: what the
@@ -494,5 +522,36 @@ mod tests {
         let mut p = [0u8; 7];
         put_row::<7>(&wild, &mut p);
         assert_eq!(p, [255, 0, 255, 0, 255, 0, 0]);
+    }
+
+    /// A 2×2 block's conversion gives `put_row`'s samples everywhere: in range (every
+    /// sixty-fourth, so every tie), just outside it, and far outside it, NaN included.
+    #[test]
+    fn quad_conversion_equals_put_row() {
+        let mut values = Vec::new();
+        let mut v = -1100.0f32;
+        while v < 1100.0 {
+            values.push(v);
+            v += 0.015625;
+        }
+        values.extend([
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            1e30,
+            -1e30,
+            5e6,
+            -5e6,
+            f32::NAN,
+            -128.5,
+            127.5,
+            126.5,
+        ]);
+        for q in values.chunks(4) {
+            let mut acc = [0f32; 4];
+            acc[..q.len()].copy_from_slice(q);
+            let mut want = [0u8; 4];
+            put_row::<4>(&acc, &mut want);
+            assert_eq!(quad(&acc), want, "{acc:?}");
+        }
     }
 }
