@@ -187,20 +187,6 @@ fn run_scans(
     Ok((truncated, scanned[..comps.len()].iter().all(|&s| s)))
 }
 
-#[cfg(test)]
-thread_local! {
-    /// Tests turn [`finish_fixed`] off to compare it with the general loop.
-    pub(crate) static NO_FIXED_BAND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Whether [`finish_progressive`] may use [`finish_fixed`].
-fn fixed_allowed() -> bool {
-    #[cfg(test)]
-    return !NO_FIXED_BAND.with(|c| c.get());
-    #[cfg(not(test))]
-    true
-}
-
 /// Dequantises and inverse-transforms a progressive decode's kept coefficients into the planes.
 /// A nonzero coefficient whose last `al` bits never arrived (refinement scans skipped, or a
 /// truncated file) lies in `[v, v ± (2^al - 1)]`: it is taken at the middle of that interval.
@@ -240,7 +226,7 @@ fn finish_progressive(comps: &mut [Comp], qt: &[[u16; 64]; 4], nn: usize) {
             // 2×2 blocks with the bands of `Scale::max_band` at 1/8 and 1/4 (u + v ≤ 1 or 2:
             // 3 or 6 coefficients), the blocks of every thumbnail decoded at 1/4, get a sum of
             // fixed length; any other takes the general loop.
-            match (nx * ny <= 4, nn, fixed_allowed()) {
+            match (nx * ny <= 4, nn, crate::scan::allowed!(NO_FIXED_BAND)) {
                 (true, 3, true) => finish_fixed::<4, 3>(plane, coefs, dims, idct, t, &bias),
                 (true, 6, true) => finish_fixed::<4, 6>(plane, coefs, dims, idct, t, &bias),
                 (true, _, _) => finish_small::<4>(plane, coefs, dims, nn, idct, t, &bias),
@@ -589,7 +575,7 @@ mod tests {
             include_bytes!("../tests/fixtures/astronaut-progressive.jpg"),
         ];
         let decode = |bytes, scale, band, half, general: bool| {
-            with_switch(&NO_FIXED_BAND, general, || {
+            with_switch(&crate::scan::NO_FIXED_BAND, general, || {
                 decode_with(bytes, scale, band, Refine::None, half, &limits).unwrap()
             })
         };

@@ -493,6 +493,17 @@ mod tests {
         }
     }
 
+    /// Accumulator values only corrupt data produces: each must still end in 0..=255.
+    const WILD: [f32; 7] = [
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        1e30,
+        -1e30,
+        5e6,
+        -5e6,
+        f32::NAN,
+    ];
+
     #[test]
     fn block_conversion_matches_the_scalar_clamp_but_for_ties() {
         let mut v = -400.0f32;
@@ -510,17 +521,8 @@ mod tests {
         let mut p = [0u8; 3];
         put_row::<3>(&[0.5, 1.5, -0.5], &mut p);
         assert_eq!(p, [128, 130, 128]);
-        let wild = [
-            f32::INFINITY,
-            f32::NEG_INFINITY,
-            1e30,
-            -1e30,
-            5e6,
-            -5e6,
-            f32::NAN,
-        ];
         let mut p = [0u8; 7];
-        put_row::<7>(&wild, &mut p);
+        put_row::<7>(&WILD, &mut p);
         assert_eq!(p, [255, 0, 255, 0, 255, 0, 0]);
     }
 
@@ -534,18 +536,8 @@ mod tests {
             values.push(v);
             v += 0.015625;
         }
-        values.extend([
-            f32::INFINITY,
-            f32::NEG_INFINITY,
-            1e30,
-            -1e30,
-            5e6,
-            -5e6,
-            f32::NAN,
-            -128.5,
-            127.5,
-            126.5,
-        ]);
+        values.extend(WILD);
+        values.extend([-128.5, 127.5, 126.5]);
         for q in values.chunks(4) {
             let mut acc = [0f32; 4];
             acc[..q.len()].copy_from_slice(q);

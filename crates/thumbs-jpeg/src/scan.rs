@@ -74,30 +74,26 @@ fn tables_of<'t>(
 thread_local! {
     /// Tests turn the progressive band skip off to compare it with symbol-by-symbol decoding.
     pub(crate) static NO_BAND_SKIP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-#[cfg(test)]
-thread_local! {
     /// Tests turn the inlined decoder of 1×1 sequential blocks off to compare it with the
     /// general one.
     pub(crate) static NO_DC_BLOCKS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Tests turn the fixed-length sums of progressive 2×2 blocks (decoder.rs) off to compare
+    /// them with the general loop.
+    pub(crate) static NO_FIXED_BAND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Whether a sequential scan whose blocks are all 1×1 may use [`SequentialDc`].
-fn dc_blocks_allowed() -> bool {
-    #[cfg(test)]
-    return !NO_DC_BLOCKS.with(|c| c.get());
-    #[cfg(not(test))]
-    true
+/// Whether the fast path that a test switch above guards may run: always outside tests, and
+/// in a test unless the switch is set.
+macro_rules! allowed {
+    ($switch:ident) => {{
+        #[cfg(test)]
+        let on = !$crate::scan::$switch.with(|c| c.get());
+        #[cfg(not(test))]
+        let on = true;
+        on
+    }};
 }
-
-/// Whether AC first scans may step over the symbols past the band with a skip table.
-fn skip_allowed() -> bool {
-    #[cfg(test)]
-    return !NO_BAND_SKIP.with(|c| c.get());
-    #[cfg(not(test))]
-    true
-}
+pub(crate) use allowed;
 
 /// Decodes one scan's entropy-coded `data` into `comps`.
 pub(crate) fn decode_scan(
@@ -120,7 +116,7 @@ pub(crate) fn decode_scan(
     }
     if !frame.progressive {
         let dc_only = scan.comps.iter().all(|sc| comps[sc.index].idct.dc_only());
-        if dc_only && dc_blocks_allowed() {
+        if dc_only && allowed!(NO_DC_BLOCKS) {
             let mut weight = [0f32; 4];
             for (w, sc) in weight.iter_mut().zip(&scan.comps) {
                 if let Some(t) = comps[sc.index].sparse_table(&t.qt) {
@@ -174,7 +170,7 @@ pub(crate) fn decode_scan(
             let ac = table(&t.ac, scan.comps[0].ta)?;
             // Symbols past the kept band are stepped over unread unless a refinement scan
             // needs their history (the masks).
-            let skip = (se >= nn && comps[index[0]].masks.is_empty() && skip_allowed())
+            let skip = (se >= nn && comps[index[0]].masks.is_empty() && allowed!(NO_BAND_SKIP))
                 .then(|| ac.skip_table_progressive());
             run!(&mut AcFirst {
                 index: index[0],
