@@ -199,8 +199,8 @@ fn finish_progressive(comps: &mut [Comp], qt: &[[u16; 64]; 4], nn: usize) {
         let (nx, ny) = (c.idct.nx, c.idct.ny);
         let stride = c.pbw * nx;
         // Every block inside the component (`bw × bh`, all that `extent` lets a reader see)
-        // is stored below, so the plane needs no mid-grey fill; zeroed memory comes from the
-        // allocator without a pass over it.
+        // is stored below, so the plane needs no mid-grey fill (zeroed memory, which a fresh
+        // mapping gives without a pass over it).
         c.plane = vec![0; c.pbw * c.pbh * nx * ny];
         let kernel = c.kernel(qt);
         let value = |k: usize, v: i16| biased(v, bias[k]);
@@ -303,12 +303,13 @@ fn finish_small<const L: usize>(
             {
                 // The DC alone (smooth areas, and small coefficients whose last bits were
                 // skipped): every sample is the one the sum would make from it.
-                let s = dc_sample(t, biased(dc, bias[0]));
-                for y in 0..ny {
-                    if let Some(row) = plane.get_mut(at + y * stride..at + y * stride + nx) {
-                        row.fill(s);
-                    }
-                }
+                fill_block(
+                    plane,
+                    at,
+                    stride,
+                    (nx, ny),
+                    dc_sample(t, biased(dc, bias[0])),
+                );
                 continue;
             }
             let mut acc = [0f32; L];
@@ -316,6 +317,17 @@ fn finish_small<const L: usize>(
                 accumulate(&mut acc, row, biased(v, bias[k]));
             }
             idct.store(&acc, &mut plane[at..], stride);
+        }
+    }
+}
+
+/// Fills the `nx × ny` block at `at` with one sample (a block whose AC coefficients are all
+/// zero).
+#[inline(always)]
+fn fill_block(plane: &mut [u8], at: usize, stride: usize, (nx, ny): (usize, usize), s: u8) {
+    for y in 0..ny {
+        if let Some(row) = plane.get_mut(at + y * stride..at + y * stride + nx) {
+            row.fill(s);
         }
     }
 }
@@ -344,12 +356,13 @@ fn finish_fixed<const L: usize, const NN: usize>(
             };
             let at = by * ny * stride + bx * nx;
             if blk[1..].iter().all(|&v| v == 0) {
-                let s = dc_sample(t, biased(blk[0], bias[0]));
-                for y in 0..ny {
-                    if let Some(row) = plane.get_mut(at + y * stride..at + y * stride + nx) {
-                        row.fill(s);
-                    }
-                }
+                fill_block(
+                    plane,
+                    at,
+                    stride,
+                    (nx, ny),
+                    dc_sample(t, biased(blk[0], bias[0])),
+                );
                 continue;
             }
             let mut acc = [0f32; L];
